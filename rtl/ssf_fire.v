@@ -1,0 +1,130 @@
+// ssf_fire.v: one lane's SSF fire unit: adds the bias, then either fires
+// y = min(T, max(0, floor(acc / theta))) or passes the logit acc through.
+//
+// acc = sum_i + bias_i is formed exactly in ACC_W+2 bits. The quotient is a
+// combinational CNT_W-step restoring divider: if acc >> CNT_W >= theta the
+// quotient is at least 2^CNT_W and saturates to 2^CNT_W-1 (overflow pre-check);
+// otherwise acc >> CNT_W < theta is the initial partial remainder and CNT_W
+// shift/compare/subtract steps produce the exact floor quotient. A negative
+// acc fires 0. The result (or the logit, truncated to ACC_W bits; legal
+// bundles guarantee it fits) is registered: outputs follow in_valid by one
+// cycle.
+`default_nettype none
+
+module ssf_fire #(
+    parameter integer ACC_W = 32,  // accumulator width; y_o and bias_i width (>= CNT_W+1)
+    parameter integer CNT_W = 8,   // spike-count width: T and the fired count are 0..2^CNT_W-1 (>= 1)
+    parameter integer TH_W  = 16   // threshold width: theta is 1..2^TH_W-1 (>= 1)
+) (
+    input  wire                    clk,        // clock, rising edge
+    input  wire                    rst_n,      // synchronous reset, active low: clears out_valid and y_o
+    input  wire                    in_valid,   // the inputs below are valid this cycle
+    input  wire signed [ACC_W:0]   sum_i,      // lane sum WITHOUT bias, ACC_W+1 bits signed
+    input  wire signed [ACC_W-1:0] bias_i,     // lane bias, signed
+    input  wire        [TH_W-1:0]  theta_i,    // threshold, >= 1 (0 saturates the quotient)
+    input  wire        [CNT_W-1:0] t_i,        // SSF levels T, >= 1
+    input  wire                    ssf_i,      // 1: ssf activation; 0: none (logit pass-through)
+    output wire                    out_valid,  // y_o holds the result of the previous cycle's inputs
+    output wire signed [ACC_W-1:0] y_o         // count (zero-extended) or logit (acc truncated to ACC_W)
+);
+
+    // ------------------------------------------------------------------
+    // Parameter checks: an illegal value instantiates a module that does not
+    // exist, so Icarus, Verilator and Yosys all stop at elaboration with the
+    // rule spelled out in the missing module's name.
+    // ------------------------------------------------------------------
+    generate
+        if (CNT_W < 1) begin : g_bad_cnt_w
+            ssf_fire_parameter_error_CNT_W_must_be_at_least_1 u_param_error ();
+        end
+        if (TH_W < 1) begin : g_bad_th_w
+            ssf_fire_parameter_error_TH_W_must_be_at_least_1 u_param_error ();
+        end
+        if (ACC_W < CNT_W + 1) begin : g_bad_acc_w
+            ssf_fire_parameter_error_ACC_W_must_exceed_CNT_W u_param_error ();
+        end
+    endgenerate
+
+    localparam integer SUM_W = ACC_W + 2;      // exact width of sum_i + bias_i
+    localparam integer HI_W  = ACC_W + 1 - CNT_W;  // width of the non-negative acc >> CNT_W
+
+    // ------------------------------------------------------------------
+    // Bias add (exact) and sign
+    // ------------------------------------------------------------------
+    wire [SUM_W-1:0] acc_d = {sum_i[ACC_W], sum_i} + {{2{bias_i[ACC_W-1]}}, bias_i};
+    wire             acc_neg_d = acc_d[SUM_W-1];
+    wire [HI_W-1:0]  acc_hi_d  = acc_d[SUM_W-2:CNT_W];  // acc >> CNT_W when acc >= 0
+
+    // Overflow pre-check: floor(acc / theta) >= 2^CNT_W  <=>  acc >> CNT_W >= theta.
+    wire sat_d = {{TH_W{1'b0}}, acc_hi_d} >= {{HI_W{1'b0}}, theta_i};
+
+    // ------------------------------------------------------------------
+    // Restoring divider: step s takes the partial remainder rem_in_d (< theta
+    // when !sat_d; acc >> CNT_W for step 0), shifts in dividend bit
+    // CNT_W-1-s, and produces quotient bit CNT_W-1-s and the next remainder.
+    // Each step's remainder is its own net (no shared array), so simulators see
+    // no false combinational loop.
+    // ------------------------------------------------------------------
+    wire [CNT_W-1:0] quo_d;  // floor(acc / theta), valid when !sat_d && !acc_neg_d
+    wire [TH_W-1:0]  rem0_d; // acc >> CNT_W in TH_W bits (exact when !sat_d)
+
+    generate
+        if (HI_W >= TH_W) begin : g_rem0_trunc
+            assign rem0_d = acc_hi_d[TH_W-1:0];  // exact: acc_hi_d < theta < 2^TH_W
+        end else begin : g_rem0_ext
+            assign rem0_d = {{(TH_W - HI_W){1'b0}}, acc_hi_d};
+        end
+    endgenerate
+
+    genvar s;
+    generate
+        for (s = 0; s < CNT_W; s = s + 1) begin : g_div_step
+            wire [TH_W-1:0] rem_in_d;  // partial remainder entering this step, < theta
+            wire [TH_W:0]   shift_d;   // remainder with the next dividend bit, < 2*theta
+            wire            ge_d;      // quotient bit: shift_d >= theta
+            if (s == 0) begin : g_first
+                assign rem_in_d = rem0_d;
+            end else begin : g_next
+                assign rem_in_d = g_div_step[s-1].g_rem.rem_out_d;
+            end
+            assign shift_d = {rem_in_d, acc_d[CNT_W-1-s]};
+            assign ge_d    = shift_d >= {1'b0, theta_i};
+            assign quo_d[CNT_W-1-s] = ge_d;
+            if (s < CNT_W - 1) begin : g_rem
+                // difference < theta, so the low TH_W bits of the subtraction are exact
+                wire [TH_W-1:0] rem_out_d = ge_d ? (shift_d[TH_W-1:0] - theta_i) : shift_d[TH_W-1:0];
+            end
+        end
+    endgenerate
+
+    // ------------------------------------------------------------------
+    // Clamp to [0, T] and select the activation
+    // ------------------------------------------------------------------
+    wire [CNT_W-1:0] cnt_d  = sat_d ? {CNT_W{1'b1}} : quo_d;
+    wire [CNT_W-1:0] fire_d = acc_neg_d ? {CNT_W{1'b0}} : ((cnt_d > t_i) ? t_i : cnt_d);
+    wire [ACC_W-1:0] y_d    = ssf_i ? {{(ACC_W - CNT_W){1'b0}}, fire_d} : acc_d[ACC_W-1:0];
+
+    // ------------------------------------------------------------------
+    // Output register
+    // ------------------------------------------------------------------
+    reg             out_valid_q;
+    reg [ACC_W-1:0] y_q;
+
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            out_valid_q <= 1'b0;
+            y_q         <= {ACC_W{1'b0}};
+        end else begin
+            out_valid_q <= in_valid;
+            if (in_valid) begin
+                y_q <= y_d;
+            end
+        end
+    end
+
+    assign out_valid = out_valid_q;
+    assign y_o       = y_q;
+
+endmodule
+
+`default_nettype wire

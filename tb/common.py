@@ -1,0 +1,428 @@
+"""Shared pieces of every SparrowSNN cocotb bench (the pattern is described in docs/testbenches.md).
+
+* paths, the project logger (``sparrow.tb.<module>``), seed handling and the reproduce command;
+* clock / reset / cycle-counter helpers and valid/ready pattern generators;
+* :class:`Expected` / :class:`Observed` transactions and :class:`InOrderScoreboard`, a cocotb-bus
+  scoreboard that records mismatches with everything needed to debug them;
+* :func:`run_bench`, the pytest entry point that builds and runs a bench through
+  ``cocotb_tools.runner`` with a build directory unique to (module, simulator, parameters).
+
+Importing this module never starts a simulation; the cocotb-only parts are used inside benches.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import random
+import re
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.handle import SimHandleBase
+from cocotb.task import current_task
+from cocotb.triggers import ClockCycles, NextTimeStep, ReadOnly, RisingEdge
+from cocotb_bus.drivers import BusDriver
+from cocotb_bus.monitors import BusMonitor
+from cocotb_bus.scoreboard import Scoreboard
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RTL_DIR = REPO_ROOT / "rtl"
+TB_DIR = REPO_ROOT / "tb"
+SIM_BUILD_DIR = REPO_ROOT / "sim_build"
+JUNIT_DIR = REPO_ROOT / "reports" / "junit"
+SIMULATORS = ("icarus", "verilator")
+CLOCK_PERIOD_NS = 10
+
+# cocotb sets RANDOM_SEED to the regression seed (COCOTB_RANDOM_SEED, or a time-based value)
+# before it imports the test modules, then replaces it by a per-test seed derived from the
+# regression seed and the test's name while each test runs. Remember the regression seed:
+# it is what a user pastes back to reproduce a failing test.
+REGRESSION_SEED: int | None = getattr(cocotb, "RANDOM_SEED", None)
+
+
+# ---------------------------------------------------------------------------------------------
+# logging, seeds, reproduction
+
+
+def get_logger(module: str) -> logging.Logger:
+    """Project logger of a bench (``sparrow.tb.<module>``; the ``cocotb.*`` namespace is cocotb's)."""
+    log = logging.getLogger(f"sparrow.tb.{module}")
+    log.setLevel(logging.INFO)
+    return log
+
+
+def sim_name() -> str:
+    """Short name of the running simulator ("icarus" or "verilator"), as used by SIM=."""
+    product = str(getattr(cocotb, "SIM_NAME", "")).lower()
+    for name in SIMULATORS:
+        if name in product:
+            return name
+    return product or "unknown"
+
+
+def current_test_name(default: str = "") -> str:
+    """Name of the running cocotb test (parametrized suffix included), for messages and filters."""
+    try:
+        name = current_task().get_name()
+    except (RuntimeError, AttributeError):
+        return default
+    return name[len("Test "):] if name.startswith("Test ") else (name or default)
+
+
+def seeded_rng() -> random.Random:
+    """Random stream of the running test: seeded from cocotb's per-test RANDOM_SEED.
+
+    cocotb derives that seed from the regression seed and the test's full name, so
+    ``COCOTB_RANDOM_SEED=<regression seed>`` reproduces every test of a run exactly.
+    """
+    return random.Random(cocotb.RANDOM_SEED)
+
+
+def repro_command(module: str, test: str | None = None) -> str:
+    """Command that reruns the failing test with the same seed from the repository root."""
+    parts = [f"make sim MODULE={module}", f"SIM={sim_name()}",
+             f"COCOTB_RANDOM_SEED={REGRESSION_SEED}"]
+    test = test or current_test_name()
+    if test:
+        parts.append(f"COCOTB_TEST_FILTER='{re.escape(test)}$'")
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# clock, reset, cycle counting, valid/ready patterns
+
+
+def start_clock(clk: SimHandleBase, period_ns: int = CLOCK_PERIOD_NS) -> None:
+    """Start a free-running clock on ``clk``."""
+    Clock(clk, period_ns, unit="ns").start()
+
+
+async def reset_sync(clk: SimHandleBase, rst_n: SimHandleBase, cycles: int = 3) -> None:
+    """Hold the synchronous active-low reset for ``cycles`` rising edges, release after an edge."""
+    rst_n.value = 0
+    await ClockCycles(clk, cycles)
+    rst_n.value = 1
+    await RisingEdge(clk)
+
+
+class CycleCounter:
+    """Counts rising edges of a clock; monitors stamp transactions with :attr:`cycle`."""
+
+    def __init__(self, clk: SimHandleBase) -> None:
+        self.cycle = 0
+        self._clk = clk
+        cocotb.start_soon(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await RisingEdge(self._clk)
+            self.cycle += 1
+
+
+PATTERNS = ("full", "alternate", "bursty", "sparse", "random")
+
+
+def pattern(name: str, rng: random.Random | None = None, p: float = 0.7) -> Iterator[bool]:
+    """Endless per-cycle enable pattern for valid or ready (``True`` = asserted this cycle).
+
+    ``full`` 1111..., ``alternate`` 1010..., ``bursty`` 1110 1110..., ``sparse`` 1000 1000...,
+    ``random``: asserted with probability ``p`` from ``rng`` (the test's seeded stream).
+    """
+    if name == "full":
+        return itertools.cycle([True])
+    if name == "alternate":
+        return itertools.cycle([True, False])
+    if name == "bursty":
+        return itertools.cycle([True, True, True, False])
+    if name == "sparse":
+        return itertools.cycle([True, False, False, False])
+    if name == "random":
+        if rng is None:
+            raise ValueError("pattern('random') needs the test's rng")
+        return iter(lambda: rng.random() < p, None)
+    raise ValueError(f"unknown pattern {name!r}; expected one of {PATTERNS}")
+
+
+def signed_value(handle: SimHandleBase) -> int:
+    """Signed integer value of a vector signal (two's complement over its width)."""
+    return handle.value.to_signed()
+
+
+def split_lanes(value: int, lanes: int, width: int, signed: bool = False) -> list[int]:
+    """Split a packed integer into ``lanes`` fields of ``width`` bits, lane 0 in the low bits."""
+    mask = (1 << width) - 1
+    out = []
+    for m in range(lanes):
+        field_ = (value >> (width * m)) & mask
+        if signed and field_ >> (width - 1):
+            field_ -= 1 << width
+        out.append(field_)
+    return out
+
+
+def pack_lanes(values: Sequence[int], width: int) -> int:
+    """Pack lane values (lane 0 in the low bits, negatives as two's complement) into an integer."""
+    mask = (1 << width) - 1
+    word = 0
+    for m, v in enumerate(values):
+        word |= (int(v) & mask) << (width * m)
+    return word
+
+
+# ---------------------------------------------------------------------------------------------
+# generic per-cycle driver and monitor (for ports without a valid/ready handshake)
+
+
+class CycleDriver(BusDriver):
+    """Drives one transaction per clock cycle, then the ``idle`` transaction.
+
+    Subclasses list the port in ``_signals``; a transaction is any object with one attribute per
+    signal (``Bus.drive``). Transactions appended back to back occupy consecutive cycles.
+    """
+
+    def __init__(self, dut: SimHandleBase, clock: SimHandleBase, idle: Any,
+                 log: logging.Logger | None = None) -> None:
+        super().__init__(dut, None, clock)
+        if log is not None:
+            self.log = log
+        self.idle = idle
+        self.bus.drive(idle)
+
+    async def _driver_send(self, transaction: Any, sync: bool = True, **kwargs: Any) -> None:
+        if sync:
+            await RisingEdge(self.clock)
+        self.bus.drive(transaction)
+        await RisingEdge(self.clock)
+        self.bus.drive(self.idle)
+
+
+class CycleMonitor(BusMonitor):
+    """Samples its signals at every rising edge, in the ReadOnly phase.
+
+    Subclasses list the signals in ``_signals`` and implement :meth:`sample`, returning the
+    transaction of this cycle or ``None``. Values seen in ReadOnly after edge N are, for inputs,
+    the ones the DUT samples at edge N+1, and for registered outputs the ones it produced at edge
+    N. An input-side monitor (``input_side = True``) therefore stamps its transactions with cycle
+    N+1, the cycle whose outputs reflect them, and :attr:`in_reset` then also refers to edge N+1.
+    With ``skip_reset`` (default for input monitors) nothing is reported while rst_n is low.
+    """
+
+    input_side = False
+    skip_reset = True
+
+    def __init__(self, dut: SimHandleBase, clock: SimHandleBase, counter: CycleCounter,
+                 log: logging.Logger | None = None, **kwargs: Any) -> None:
+        self.counter = counter
+        super().__init__(dut, None, clock, reset_n=dut.rst_n if hasattr(dut, "rst_n") else None,
+                         **kwargs)
+        if log is not None:
+            self.log = log
+
+    def sample(self) -> Any:
+        """This cycle's transaction (``None``: nothing to report)."""
+        raise NotImplementedError
+
+    async def _monitor_recv(self) -> None:
+        while True:
+            await RisingEdge(self.clock)
+            await ReadOnly()
+            if self.input_side and self.skip_reset and self.in_reset:
+                continue
+            tr = self.sample()
+            if tr is not None:
+                self._recv(Observed(tr, self.counter.cycle + (1 if self.input_side else 0)))
+
+
+# ---------------------------------------------------------------------------------------------
+# transactions and the in-order scoreboard
+
+
+@dataclass
+class Observed:
+    """What a monitor saw: the value and the cycle it appeared in."""
+
+    value: Any
+    cycle: int
+
+
+@dataclass
+class Expected:
+    """What the model predicts, and the context a mismatch report needs.
+
+    ``cycle`` (if not None) is the cycle the value must appear in; ``match`` (if given) decides
+    equality instead of ``==`` (e.g. don't-care lanes of a memory read).
+    """
+
+    value: Any
+    cycle: int | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    match: Callable[[Any, Any], bool] | None = None
+
+    def matches(self, got: Observed) -> bool:
+        """True when the observation agrees with this expectation."""
+        if self.cycle is not None and got.cycle != self.cycle:
+            return False
+        if self.match is not None:
+            return self.match(self.value, got.value)
+        return bool(self.value == got.value)
+
+
+@dataclass
+class Mismatch:
+    """One recorded checker failure."""
+
+    expected: Expected | None
+    got: Observed
+    message: str
+
+
+class InOrderScoreboard(Scoreboard):
+    """cocotb-bus scoreboard with project logging and full-context mismatch records.
+
+    Records every mismatch instead of failing at once (``fail_immediately=False``); the test calls
+    :meth:`check` at the end. Under cocotb 2.x ``Scoreboard.result`` would end the test
+    immediately, so :meth:`check` looks at :attr:`errors` and the pending expectations instead.
+    """
+
+    def __init__(self, dut: SimHandleBase, module: str, log: logging.Logger | None = None) -> None:
+        super().__init__(dut, fail_immediately=False)
+        self.module = module
+        self.log = log or get_logger(module)
+        self.mismatches: list[Mismatch] = []
+        self.matched = 0
+        self.test = current_test_name()  # monitors call back from their own tasks
+
+    def _report(self, exp: Expected | None, got: Observed, what: str) -> None:
+        ctx = ", ".join(f"{k}={v}" for k, v in (exp.context if exp else {}).items())
+        exp_txt = "nothing" if exp is None else f"{exp.value!r}" + (
+            f" at cycle {exp.cycle}" if exp.cycle is not None else "")
+        msg = (f"{self.module}: {what}: expected {exp_txt}, got {got.value!r} at cycle {got.cycle}"
+               f" [{ctx}] seed={REGRESSION_SEED} test={self.test}"
+               f" reproduce: {repro_command(self.module, self.test)}")
+        self.errors += 1
+        self.mismatches.append(Mismatch(exp, got, msg))
+        self.log.error(msg)
+
+    def add_interface(self, monitor: Any, expected_output: list[Expected], **kwargs: Any) -> None:
+        """Check every transaction of ``monitor`` against the head of ``expected_output``."""
+
+        def check(got: Observed) -> None:
+            if not expected_output:
+                self._report(None, got, "unexpected transaction")
+                return
+            self.compare(got, expected_output.pop(0), self.log)
+
+        super().add_interface(monitor, expected_output, compare_fn=check, **kwargs)
+
+    def compare(self, got: Observed, exp: Expected, log: logging.Logger,
+                strict_type: bool = True) -> None:
+        """Compare one observation with one expectation; record a mismatch if they differ."""
+        if exp.matches(got):
+            self.matched += 1
+        else:
+            self._report(exp, got, "mismatch")
+
+    def pending(self, now: int | None = None) -> int:
+        """Expectations not yet met by an observation; with ``now``, only those due by then
+        (a per-cycle model always holds a prediction for the next cycle)."""
+        return sum(1 for q in self.expected.values() if not callable(q) for e in q
+                   if now is None or e.cycle is None or e.cycle <= now)
+
+    def check(self, now: int | None = None) -> None:
+        """Fail the test if anything mismatched or an expected transaction (due by ``now``, if
+        given) never arrived."""
+        pending = self.pending(now)
+        summary = (f"{self.module}: {self.matched} matched, {self.errors} mismatched, "
+                   f"{pending} still expected (seed={REGRESSION_SEED}, "
+                   f"reproduce: {repro_command(self.module, self.test)})")
+        self.log.info(summary)
+        assert self.errors == 0 and pending == 0, summary + "".join(
+            "\n  " + m.message for m in self.mismatches[:10])
+
+    async def settle(self) -> None:
+        """Let this time step's monitors finish (ReadOnly), then leave it, so that every
+        observation of the current cycle has been compared."""
+        await ReadOnly()
+        await NextTimeStep()
+
+
+# ---------------------------------------------------------------------------------------------
+# pytest runner
+
+
+def param_tag(parameters: Mapping[str, object] | None) -> str:
+    """Stable directory-name tag of a parameter set ("default" when empty)."""
+    if not parameters:
+        return "default"
+    return "-".join(f"{k}{v}" for k, v in sorted(parameters.items()))
+
+
+def _ensure_tools_on_path() -> None:
+    """Put the venv's bin (cocotb-config, verilator) first on PATH for the runner's subprocesses."""
+    venv_bin = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if venv_bin not in path.split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + path
+
+
+def run_bench(module: str, sim: str, rtl_files: Sequence[str], *,
+              toplevel: str | None = None, parameters: Mapping[str, object] | None = None,
+              test_module: str | None = None, tb_dir: Path | None = None,
+              test_filter: str | None = None) -> Path:
+    """Build and run ``tb/<module>/test_<module>.py`` on ``sim``; return the JUnit XML path.
+
+    The build directory ``sim_build/<module>/<sim>-<params>[-waves]`` is unique per simulator and
+    parameter set, so ``pytest -n 2`` never shares one between workers. Results go to
+    ``reports/junit/<module>-<sim>-<params>.xml``. ``WAVES=1`` and ``COCOTB_RANDOM_SEED`` are
+    taken from the environment; the runner raises (failing the pytest test) if any cocotb test
+    failed.
+    """
+    from cocotb_tools.runner import get_runner  # noqa: PLC0415  (pytest side only)
+
+    _ensure_tools_on_path()
+    toplevel = toplevel or module
+    test_module = test_module or f"test_{module}"
+    tb_dir = tb_dir or TB_DIR / module
+    waves = os.environ.get("WAVES", "0") == "1"
+    tag = param_tag(parameters)
+    build_dir = SIM_BUILD_DIR / module / (f"{sim}-{tag}" + ("-waves" if waves else ""))
+    JUNIT_DIR.mkdir(parents=True, exist_ok=True)
+    # the simulator's Python imports the bench by name from tb_dir and tb.common from the root
+    for p in (str(REPO_ROOT), str(tb_dir)):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+
+    build_args: list[str] = []
+    if sim == "verilator" and waves:
+        build_args += ["--trace-fst", "--trace-structs"]
+
+    runner = get_runner(sim)
+    runner.build(
+        sources=[RTL_DIR / f for f in rtl_files],
+        hdl_toplevel=toplevel,
+        parameters=dict(parameters or {}),
+        build_dir=build_dir,
+        build_args=build_args,
+        timescale=("1ns", "1ps"),
+        waves=waves,
+    )
+    seed = os.environ.get("COCOTB_RANDOM_SEED")
+    return runner.test(
+        test_module=test_module,
+        hdl_toplevel=toplevel,
+        build_dir=build_dir,
+        test_dir=build_dir,
+        results_xml=str(JUNIT_DIR / f"{module}-{sim}-{tag}.xml"),
+        waves=waves,
+        seed=int(seed) if seed else None,
+        test_filter=test_filter or os.environ.get("COCOTB_TEST_FILTER") or None,
+        extra_env={"COCOTB_REWRITE_ASSERTION_FILES": "test_*.py"},
+        timescale=("1ns", "1ps"),
+    )

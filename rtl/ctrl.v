@@ -1,0 +1,564 @@
+// ctrl.v: SparrowSNN controller: descriptor check at start, input-load
+// handshake with stream_in, and the layer walker that issues the exact cycle
+// schedule of docs/architecture.md §7 (SETUP, then per group, per position:
+// INIT, TAP x n(t), DRAIN x 2, FIRE, WRITE x a(g)), with zero skipping and the
+// performance counters.
+//
+// The datapath (mac_array, ssf_fire lanes, argmax, logit registers) lives in
+// sparrow_top; this module drives its enables and all memory addresses.
+//
+// Tap pipeline (per tap issued in a TAP cycle c):
+//   c     activation read (act_rd_o, act_rd_addr_o)
+//   c+1   activation value on act_rdata_i; non-zero: weight read (wmem_rd_o),
+//         zero: counted as a skip, nothing else happens
+//   c+2   weight word on the memory's rdata; mac_en_o with mac_x_o = the value
+//
+// Descriptor check (state CHECK, one cycle per layer, layers in order): the
+// first failing rule of the lowest failing layer is reported, codes checked in
+// ascending order within a layer (code 1 before any layer).
+`default_nettype none
+
+module ctrl #(
+    parameter integer LANES       = 8,     // output channels per group (must be 8)
+    parameter integer MAX_LAYERS  = 8,     // descriptor table entries (must be 8)
+    parameter integer DESC_W      = 130,   // packed descriptor width (layout: see apb_regs)
+    parameter integer ACT_DEPTH   = 4096,  // activation buffer words (must be 4096)
+    parameter integer WMEM_DEPTH  = 2048,  // weight memory words (must be 2048)
+    parameter integer BMEM_DEPTH  = 128,   // bias/theta memory groups (must be 128)
+    parameter integer MAX_CH      = 256,   // conv channel limit (1..256)
+    parameter integer MAX_LEN     = 1024,  // sequence length limit (1..1024)
+    parameter integer MAX_K       = 32,    // kernel limit (1..32)
+    parameter integer MAX_S       = 32,    // stride limit (1..32)
+    parameter integer MAX_P       = 31,    // padding limit (0..31)
+    parameter integer MAX_OUT_F   = 256,   // dense out_features limit (1..256)
+    parameter integer MAX_CLASSES = 16     // last-layer outputs limit (1..16)
+) (
+    input  wire                         clk,            // clock, rising edge
+    input  wire                         rst_n,          // synchronous reset, active low
+    // host control (apb_regs)
+    input  wire                         start_i,        // start (taken only when idle)
+    input  wire                         abort_i,        // abort: back to idle at once
+    input  wire [3:0]                   num_layers_i,   // NUM_LAYERS
+    input  wire [MAX_LAYERS*DESC_W-1:0] desc_i,         // descriptor table (fields, see apb_regs)
+    // status
+    output wire                         idle_o,         // in IDLE: the host owns the memories
+    output wire                         busy_o,         // computing (compute cycles 0 .. cycles-1)
+    output wire                         done_o,         // last inference finished
+    output wire                         error_o,        // descriptor check failed
+    output wire                         loading_o,      // checking descriptors or loading input
+    output wire [3:0]                   err_layer_o,    // layer of the error
+    output wire [7:0]                   err_code_o,     // error code (docs §6)
+    // stream_in
+    output wire                         load_arm_o,     // arm the input stream
+    output wire [12:0]                  load_count_o,   // bytes to accept: C0*L0
+    input  wire                         load_last_i,    // last input byte accepted this cycle
+    // activation buffers
+    output wire                         act_rd_o,       // read the current input buffer
+    output wire                         act_rd_buf_o,   // buffer read (layer mod 2)
+    output wire [11:0]                  act_rd_addr_o,  // read address
+    input  wire [7:0]                   act_rdata_i,    // read data of buffer act_rd_buf_o
+    output wire                         act_wr_o,       // write y[7:0] of lane out_lane_o
+    output wire                         act_wr_buf_o,   // buffer written ((layer+1) mod 2)
+    output wire [11:0]                  act_wr_addr_o,  // write address (o*Lout + t)
+    // weight and bias/theta memories
+    output wire                         wmem_rd_o,      // read one weight word
+    output wire [10:0]                  wmem_addr_o,    // weight word address
+    output wire                         bmem_rd_o,      // read the group's bias and theta words
+    output wire [6:0]                   bmem_addr_o,    // group address
+    // datapath
+    output wire                         mac_clr_o,      // clear the lane sums
+    output wire                         mac_en_o,       // accumulate w*x this cycle
+    output wire [7:0]                   mac_x_o,        // the activation to accumulate
+    output wire [LANES-1:0]             lane_en_o,      // active lanes of the group
+    output wire                         fire_valid_o,   // ssf_fire inputs valid (FIRE)
+    output wire                         fire_ssf_o,     // layer activation is ssf
+    output wire [7:0]                   fire_t_o,       // layer T
+    output wire                         res_clr_o,      // new inference: clear logits and argmax
+    output wire                         out_valid_o,    // one output written this cycle (trace)
+    output wire                         out_logit_o,    // ... into the logit registers (last layer)
+    output wire [2:0]                   out_lane_o,     // lane m of the output
+    output wire [2:0]                   out_layer_o,    // layer of the output
+    output wire [11:0]                  out_index_o,    // o*Lout + t
+    // counters (docs §6, §7)
+    output wire [31:0]                  cnt_cycles_o,   // compute cycles
+    output wire [31:0]                  cnt_wreads_o,   // weight-word reads
+    output wire [31:0]                  cnt_macs_o,     // lane MACs
+    output wire [31:0]                  cnt_skips_o,    // zero-input taps
+    output wire [31:0]                  cnt_load_o      // cycles from start to the last input
+);
+
+    // ------------------------------------------------------------------
+    // Parameter checks (memory geometries and field widths are fixed)
+    // ------------------------------------------------------------------
+    generate
+        if (LANES != 8) begin : g_bad_lanes
+            ctrl_parameter_error_LANES_must_be_8 u_param_error ();
+        end
+        if (MAX_LAYERS != 8) begin : g_bad_layers
+            ctrl_parameter_error_MAX_LAYERS_must_be_8 u_param_error ();
+        end
+        if (DESC_W != 130) begin : g_bad_desc_w
+            ctrl_parameter_error_DESC_W_must_be_130 u_param_error ();
+        end
+        if (ACT_DEPTH != 4096 || WMEM_DEPTH != 2048 || BMEM_DEPTH != 128) begin : g_bad_mem
+            ctrl_parameter_error_memory_geometry_is_fixed u_param_error ();
+        end
+        if (MAX_CH < 1 || MAX_CH > 256 || MAX_LEN < 1 || MAX_LEN > 1024
+                || MAX_OUT_F < 1 || MAX_OUT_F > 256) begin : g_bad_shape
+            ctrl_parameter_error_MAX_CH_MAX_LEN_MAX_OUT_F_out_of_range u_param_error ();
+        end
+        if (MAX_K < 1 || MAX_K > 32 || MAX_S < 1 || MAX_S > 32 || MAX_P < 0 || MAX_P > 31)
+        begin : g_bad_ksp
+            ctrl_parameter_error_MAX_K_MAX_S_MAX_P_out_of_range u_param_error ();
+        end
+        if (MAX_CLASSES < 1 || MAX_CLASSES > 16) begin : g_bad_classes
+            ctrl_parameter_error_MAX_CLASSES_out_of_range u_param_error ();
+        end
+    endgenerate
+
+    // ------------------------------------------------------------------
+    // States
+    // ------------------------------------------------------------------
+    localparam [3:0] S_IDLE   = 4'd0,
+                     S_CHECK  = 4'd1,
+                     S_LOAD   = 4'd2,
+                     S_SETUP  = 4'd3,
+                     S_INIT   = 4'd4,
+                     S_TAP    = 4'd5,
+                     S_DRAIN1 = 4'd6,
+                     S_DRAIN2 = 4'd7,
+                     S_FIRE   = 4'd8,
+                     S_WRITE  = 4'd9;
+
+    reg [3:0] state_q;
+    reg [2:0] layer_q;      // layer being checked (CHECK) or walked (SETUP..WRITE)
+    reg       done_q;
+    reg       error_q;
+    reg [2:0] err_layer_q;
+    reg [3:0] err_code_q;
+    reg [12:0] in_count_q;  // C0*L0, captured while checking layer 0
+
+    wire compute_d = (state_q == S_SETUP) || (state_q == S_INIT) || (state_q == S_TAP)
+                  || (state_q == S_DRAIN1) || (state_q == S_DRAIN2) || (state_q == S_FIRE)
+                  || (state_q == S_WRITE);
+
+    // ------------------------------------------------------------------
+    // Descriptor of layer_q (fields as packed by apb_regs)
+    // ------------------------------------------------------------------
+    wire [DESC_W-1:0] dsel_d = desc_i[layer_q*DESC_W +: DESC_W];
+    wire        d_kind  = dsel_d[0];
+    wire        d_ssf   = dsel_d[1];
+    wire [7:0]  d_t     = dsel_d[9:2];
+    wire [15:0] d_cin   = dsel_d[25:10];
+    wire [15:0] d_lin   = dsel_d[41:26];
+    wire [15:0] d_cout  = dsel_d[57:42];
+    wire [15:0] d_lout  = dsel_d[73:58];
+    wire [7:0]  d_k     = dsel_d[81:74];
+    wire [7:0]  d_s     = dsel_d[89:82];
+    wire [7:0]  d_p     = dsel_d[97:90];
+    wire [15:0] d_wbase = dsel_d[113:98];
+    wire [15:0] d_bbase = dsel_d[129:114];
+
+    // ------------------------------------------------------------------
+    // Descriptor check of layer_q (combinational). Products use truncated
+    // operands: each truncation is exact whenever the lower-numbered rules
+    // that bound the operand pass, and those take priority.
+    // ------------------------------------------------------------------
+    wire       nl_bad_d  = (num_layers_i == 4'd0) || ({28'd0, num_layers_i} > MAX_LAYERS);
+    wire       is_last_d = ({1'b0, layer_q} == (num_layers_i - 4'd1));
+
+    wire [23:0] in_size_d  = {11'd0, d_cin[12:0]} * {13'd0, d_lin[10:0]};   // Cin*Lin
+    wire [19:0] out_size_d = {11'd0, d_cout[8:0]} * {9'd0, d_lout[10:0]};   // Cout*Lout
+    wire [18:0] cin_k_d    = {6'd0, d_cin[12:0]} * {13'd0, d_k[5:0]};       // words per group
+    wire [5:0]  groups_d   = d_cout[8:3] + {5'd0, (d_cout[2:0] != 3'd0)};  // ceil(Cout/8)
+    wire [24:0] words_d    = {19'd0, groups_d} * {6'd0, cin_k_d};
+    wire [25:0] wend_d     = {10'd0, d_wbase} + {1'b0, words_d};
+    wire [16:0] bend_d     = {1'b0, d_bbase} + {11'd0, groups_d};
+    wire [11:0] span_d     = {1'b0, d_lin[10:0]} + {6'd0, d_p[4:0], 1'b0};   // Lin + 2P
+    wire [10:0] lout_m1_d  = d_lout[10:0] - 11'd1;
+    wire [16:0] lo_end_d   = {6'd0, lout_m1_d} * {11'd0, d_s[5:0]};         // (Lout-1)*S
+    wire [17:0] first_d    = {1'b0, lo_end_d} + {12'd0, d_k[5:0]};          // (Lout-1)*S + K
+    wire [17:0] next_d     = first_d + {12'd0, d_s[5:0]};                   // Lout*S + K
+
+    reg  [8:0]  prev_cout_q;   // previous layer's output shape
+    reg  [10:0] prev_lout_q;
+    reg  [12:0] prev_size_q;
+
+    wire bad2_d = d_kind
+        ? ((d_cin == 16'd0) || ({16'd0, d_cin} > ACT_DEPTH) || (d_cout == 16'd0)
+           || ({16'd0, d_cout} > MAX_OUT_F) || (d_lin != 16'd1) || (d_lout != 16'd1))
+        : ((d_cin == 16'd0) || ({16'd0, d_cin} > MAX_CH) || (d_cout == 16'd0)
+           || ({16'd0, d_cout} > MAX_CH) || (d_lin == 16'd0) || ({16'd0, d_lin} > MAX_LEN)
+           || (d_lout == 16'd0) || ({16'd0, d_lout} > MAX_LEN));
+    wire bad3_d = ({8'd0, in_size_d} > ACT_DEPTH) || ({12'd0, out_size_d} > ACT_DEPTH);
+    wire bad4_d = d_kind
+        ? ((d_k != 8'd1) || (d_s != 8'd1) || (d_p != 8'd0))
+        : ((d_k == 8'd0) || ({24'd0, d_k} > MAX_K) || (d_s == 8'd0) || ({24'd0, d_s} > MAX_S)
+           || ({24'd0, d_p} > MAX_P));
+    wire bad5_d = (first_d > {6'd0, span_d}) || (next_d <= {6'd0, span_d});
+    wire bad6_d = (layer_q != 3'd0) &&
+        (d_kind ? (d_cin != {3'd0, prev_size_q})
+                : ((d_cin != {7'd0, prev_cout_q}) || (d_lin != {5'd0, prev_lout_q})));
+    wire bad7_d = ({6'd0, wend_d} > WMEM_DEPTH);
+    wire bad8_d = ({15'd0, bend_d} > BMEM_DEPTH);
+    wire bad9_d = (d_ssf && (d_t == 8'd0)) || (!d_ssf && !is_last_d);
+    wire bad10_d = is_last_d && ({12'd0, out_size_d} > MAX_CLASSES);
+
+    reg [3:0] code_d;
+    always @(*) begin
+        if (nl_bad_d)     code_d = 4'd1;
+        else if (bad2_d)  code_d = 4'd2;
+        else if (bad3_d)  code_d = 4'd3;
+        else if (bad4_d)  code_d = 4'd4;
+        else if (bad5_d)  code_d = 4'd5;
+        else if (bad6_d)  code_d = 4'd6;
+        else if (bad7_d)  code_d = 4'd7;
+        else if (bad8_d)  code_d = 4'd8;
+        else if (bad9_d)  code_d = 4'd9;
+        else if (bad10_d) code_d = 4'd10;
+        else              code_d = 4'd0;
+    end
+
+    // ------------------------------------------------------------------
+    // Layer registers (latched in SETUP)
+    // ------------------------------------------------------------------
+    reg        l_ssf_q;
+    reg [7:0]  l_t_q;
+    reg [12:0] l_cin_q;
+    reg [10:0] l_lin_q;
+    reg [8:0]  l_cout_q;
+    reg [10:0] l_lout_q;
+    reg [5:0]  l_k_q;
+    reg [5:0]  l_s_q;
+    reg [4:0]  l_p_q;
+    reg [11:0] l_cink_q;    // Cin*K: weight words per group (<= 2048)
+    reg        l_last_q;    // last layer: outputs go to the logit registers
+
+    // walker
+    reg [8:0]  ch_base_q;   // 8g: first output channel of the group
+    reg [6:0]  b_addr_q;    // b_base + g
+    reg [13:0] ob_q;        // 8g*Lout: output address of (8g, 0)
+    reg [11:0] w_grp_q;     // w_base + g*Cin*K
+    reg [10:0] t_q;         // output position
+    reg signed [12:0] pos_q;   // t*S - P
+    reg [12:0] i_q;         // input channel (dense: feature) of the current tap
+    reg [5:0]  kc_q;        // kernel offset of the current tap
+    reg [12:0] act_row_q;   // i*Lin
+    reg [11:0] w_row_q;     // w_base + (g*Cin + i)*K
+    reg [2:0]  m_q;         // lane written in WRITE
+    reg [13:0] wr_addr_q;   // (8g + m)*Lout + t
+
+    // tap pipeline
+    reg        p1_v_q;      // activation read issued last cycle
+    reg [10:0] p1_w_q;      // its weight word address
+    reg        p2_v_q;      // weight read issued last cycle
+    reg [7:0]  p2_x_q;      // its activation
+
+    // counters
+    reg [31:0] cnt_cycles_q, cnt_wreads_q, cnt_macs_q, cnt_skips_q, cnt_load_q;
+
+    // ------------------------------------------------------------------
+    // Group and position geometry
+    // ------------------------------------------------------------------
+    wire [8:0] rem_ch_d  = l_cout_q - ch_base_q;                     // Cout - 8g (>= 1)
+    wire [3:0] act_ln_d  = (rem_ch_d >= 9'd8) ? 4'd8 : rem_ch_d[3:0];  // a(g)
+    wire       last_grp_d = (rem_ch_d <= 9'd8);
+    wire       last_t_d  = (t_q == l_lout_q - 11'd1);
+    wire       last_m_d  = ({1'b0, m_q} == act_ln_d - 4'd1);
+    wire       last_i_d  = (i_q == l_cin_q - 13'd1);
+
+    genvar m;
+    generate
+        for (m = 0; m < LANES; m = m + 1) begin : g_lane_en
+            localparam [3:0] LANE_M = m;
+            assign lane_en_o[m] = (LANE_M < act_ln_d);
+        end
+    endgenerate
+
+    // valid kernel offsets at this position: k_lo .. k_hi (none when k_lo > k_hi)
+    wire signed [14:0] pos_s_d  = {{2{pos_q[12]}}, pos_q};
+    wire signed [14:0] klo_s_d  = pos_q[12] ? -pos_s_d : 15'sd0;
+    wire signed [14:0] room_s_d = $signed({4'd0, l_lin_q}) - 15'sd1 - pos_s_d;   // Lin-1-pos
+    wire signed [14:0] kmax_s_d = $signed({9'd0, l_k_q}) - 15'sd1;               // K-1
+    wire signed [14:0] khi_s_d  = (room_s_d < kmax_s_d) ? room_s_d : kmax_s_d;
+    wire               taps_d   = (klo_s_d <= khi_s_d);
+    wire [5:0]         klo_d    = klo_s_d[5:0];
+    wire [5:0]         khi_d    = khi_s_d[5:0];
+    wire               last_k_d = (kc_q == khi_d);
+
+    wire signed [14:0] act_addr_s_d = $signed({2'd0, act_row_q}) + pos_s_d
+                                    + $signed({9'd0, kc_q});
+    wire [11:0]        w_addr_d     = w_row_q + {6'd0, kc_q};
+    wire               _unused_ok   = &{1'b0, act_addr_s_d[14:12], w_addr_d[11]};
+
+    // ------------------------------------------------------------------
+    // Control FSM and walker
+    // ------------------------------------------------------------------
+    wire start_go_d = (state_q == S_IDLE) && start_i;
+    wire check_ok_d = (code_d == 4'd0);
+    wire check_end_d = (state_q == S_CHECK) && check_ok_d && is_last_d;
+    wire x_nz_d = (act_rdata_i != 8'd0);
+
+    always @(posedge clk) begin
+        if (!rst_n || abort_i) begin
+            state_q     <= S_IDLE;
+            layer_q     <= 3'd0;
+            done_q      <= 1'b0;
+            error_q     <= 1'b0;
+            err_layer_q <= 3'd0;
+            err_code_q  <= 4'd0;
+            p1_v_q      <= 1'b0;
+            p2_v_q      <= 1'b0;
+        end else begin
+            p1_v_q <= (state_q == S_TAP);
+            p2_v_q <= p1_v_q && x_nz_d;
+            case (state_q)
+                S_IDLE: begin
+                    if (start_i) begin
+                        state_q     <= S_CHECK;
+                        layer_q     <= 3'd0;
+                        done_q      <= 1'b0;
+                        error_q     <= 1'b0;
+                        err_layer_q <= 3'd0;
+                        err_code_q  <= 4'd0;
+                    end
+                end
+                S_CHECK: begin
+                    if (!check_ok_d) begin
+                        state_q     <= S_IDLE;
+                        error_q     <= 1'b1;
+                        err_layer_q <= nl_bad_d ? 3'd0 : layer_q;
+                        err_code_q  <= code_d;
+                        layer_q     <= 3'd0;
+                    end else if (is_last_d) begin
+                        state_q <= S_LOAD;
+                        layer_q <= 3'd0;
+                    end else begin
+                        layer_q <= layer_q + 3'd1;
+                    end
+                end
+                S_LOAD: begin
+                    if (load_last_i) begin
+                        state_q <= S_SETUP;
+                    end
+                end
+                S_SETUP: begin
+                    state_q <= S_INIT;
+                end
+                S_INIT: begin
+                    state_q <= taps_d ? S_TAP : S_DRAIN1;
+                end
+                S_TAP: begin
+                    if (last_k_d && last_i_d) begin
+                        state_q <= S_DRAIN1;
+                    end
+                end
+                S_DRAIN1: state_q <= S_DRAIN2;
+                S_DRAIN2: state_q <= S_FIRE;
+                S_FIRE:   state_q <= S_WRITE;
+                S_WRITE: begin
+                    if (last_m_d) begin
+                        if (last_t_d && last_grp_d) begin
+                            if (l_last_q) begin
+                                state_q <= S_IDLE;
+                                done_q  <= 1'b1;
+                                layer_q <= 3'd0;
+                            end else begin
+                                state_q <= S_SETUP;
+                                layer_q <= layer_q + 3'd1;
+                            end
+                        end else begin
+                            state_q <= S_INIT;
+                        end
+                    end
+                end
+                default: state_q <= S_IDLE;
+            endcase
+        end
+    end
+
+    // data registers: no reset needed for function, reset anyway (no X anywhere)
+    always @(posedge clk) begin
+        if (!rst_n) begin
+            in_count_q  <= 13'd0;
+            prev_cout_q <= 9'd0;
+            prev_lout_q <= 11'd0;
+            prev_size_q <= 13'd0;
+            l_ssf_q     <= 1'b0;
+            l_t_q       <= 8'd0;
+            l_cin_q     <= 13'd0;
+            l_lin_q     <= 11'd0;
+            l_cout_q    <= 9'd0;
+            l_lout_q    <= 11'd0;
+            l_k_q       <= 6'd0;
+            l_s_q       <= 6'd0;
+            l_p_q       <= 5'd0;
+            l_cink_q    <= 12'd0;
+            l_last_q    <= 1'b0;
+            ch_base_q   <= 9'd0;
+            b_addr_q    <= 7'd0;
+            ob_q        <= 14'd0;
+            w_grp_q     <= 12'd0;
+            t_q         <= 11'd0;
+            pos_q       <= 13'sd0;
+            i_q         <= 13'd0;
+            kc_q        <= 6'd0;
+            act_row_q   <= 13'd0;
+            w_row_q     <= 12'd0;
+            m_q         <= 3'd0;
+            wr_addr_q   <= 14'd0;
+            p1_w_q      <= 11'd0;
+            p2_x_q      <= 8'd0;
+        end else begin
+            p1_w_q <= w_addr_d[10:0];
+            p2_x_q <= act_rdata_i;
+            case (state_q)
+                S_CHECK: begin
+                    prev_cout_q <= d_cout[8:0];
+                    prev_lout_q <= d_lout[10:0];
+                    prev_size_q <= out_size_d[12:0];
+                    if (layer_q == 3'd0) begin
+                        in_count_q <= in_size_d[12:0];
+                    end
+                end
+                S_SETUP: begin
+                    l_ssf_q   <= d_ssf;
+                    l_t_q     <= d_t;
+                    l_cin_q   <= d_cin[12:0];
+                    l_lin_q   <= d_lin[10:0];
+                    l_cout_q  <= d_cout[8:0];
+                    l_lout_q  <= d_lout[10:0];
+                    l_k_q     <= d_k[5:0];
+                    l_s_q     <= d_s[5:0];
+                    l_p_q     <= d_p[4:0];
+                    l_cink_q  <= cin_k_d[11:0];
+                    l_last_q  <= is_last_d;
+                    ch_base_q <= 9'd0;
+                    b_addr_q  <= d_bbase[6:0];
+                    ob_q      <= 14'd0;
+                    w_grp_q   <= d_wbase[11:0];
+                    w_row_q   <= d_wbase[11:0];
+                    t_q       <= 11'd0;
+                    pos_q     <= -$signed({8'd0, d_p[4:0]});
+                    i_q       <= 13'd0;
+                    act_row_q <= 13'd0;
+                end
+                S_INIT: begin
+                    kc_q <= klo_d;
+                end
+                S_TAP: begin
+                    if (last_k_d) begin
+                        kc_q      <= klo_d;
+                        i_q       <= i_q + 13'd1;
+                        act_row_q <= act_row_q + {2'd0, l_lin_q};
+                        w_row_q   <= w_row_q + {6'd0, l_k_q};
+                    end else begin
+                        kc_q <= kc_q + 6'd1;
+                    end
+                end
+                S_FIRE: begin
+                    m_q       <= 3'd0;
+                    wr_addr_q <= ob_q + {3'd0, t_q};
+                end
+                S_WRITE: begin
+                    m_q       <= m_q + 3'd1;
+                    wr_addr_q <= wr_addr_q + {3'd0, l_lout_q};
+                    if (last_m_d) begin
+                        i_q       <= 13'd0;
+                        act_row_q <= 13'd0;
+                        if (last_t_d) begin
+                            // next group (ignored when the layer ends)
+                            ch_base_q <= ch_base_q + 9'd8;
+                            b_addr_q  <= b_addr_q + 7'd1;
+                            ob_q      <= ob_q + {l_lout_q, 3'd0};
+                            w_grp_q   <= w_grp_q + l_cink_q;
+                            w_row_q   <= w_grp_q + l_cink_q;
+                            t_q       <= 11'd0;
+                            pos_q     <= -$signed({8'd0, l_p_q});
+                        end else begin
+                            w_row_q <= w_grp_q;
+                            t_q     <= t_q + 11'd1;
+                            pos_q   <= pos_q + $signed({7'd0, l_s_q});
+                        end
+                    end
+                end
+                default: ;
+            endcase
+        end
+    end
+
+    // counters: cleared when a start is taken, then counting until the next one
+    always @(posedge clk) begin
+        if (!rst_n || start_go_d) begin
+            cnt_cycles_q <= 32'd0;
+            cnt_wreads_q <= 32'd0;
+            cnt_macs_q   <= 32'd0;
+            cnt_skips_q  <= 32'd0;
+            cnt_load_q   <= 32'd0;
+        end else begin
+            if (compute_d) begin
+                cnt_cycles_q <= cnt_cycles_q + 32'd1;
+            end
+            if ((state_q == S_CHECK) || (state_q == S_LOAD)) begin
+                cnt_load_q <= cnt_load_q + 32'd1;
+            end
+            if (p1_v_q && compute_d) begin
+                if (x_nz_d) begin
+                    cnt_wreads_q <= cnt_wreads_q + 32'd1;
+                    cnt_macs_q   <= cnt_macs_q + {28'd0, act_ln_d};
+                end else begin
+                    cnt_skips_q <= cnt_skips_q + 32'd1;
+                end
+            end
+        end
+    end
+
+    // ------------------------------------------------------------------
+    // Outputs
+    // ------------------------------------------------------------------
+    assign idle_o      = (state_q == S_IDLE);
+    assign busy_o      = compute_d;
+    assign done_o      = done_q;
+    assign error_o     = error_q;
+    assign loading_o   = (state_q == S_CHECK) || (state_q == S_LOAD);
+    assign err_layer_o = {1'b0, err_layer_q};
+    assign err_code_o  = {4'd0, err_code_q};
+
+    assign load_arm_o   = check_end_d;
+    assign load_count_o = (layer_q == 3'd0) ? in_size_d[12:0] : in_count_q;
+
+    assign act_rd_o      = (state_q == S_TAP);
+    assign act_rd_buf_o  = layer_q[0];
+    assign act_rd_addr_o = act_addr_s_d[11:0];
+    assign act_wr_o      = (state_q == S_WRITE) && !l_last_q;
+    assign act_wr_buf_o  = !layer_q[0];
+    assign act_wr_addr_o = wr_addr_q[11:0];
+
+    assign wmem_rd_o   = p1_v_q && x_nz_d;
+    assign wmem_addr_o = p1_w_q;
+    assign bmem_rd_o   = (state_q == S_INIT);
+    assign bmem_addr_o = b_addr_q;
+
+    assign mac_clr_o    = (state_q == S_INIT);
+    assign mac_en_o     = p2_v_q;
+    assign mac_x_o      = p2_x_q;
+    assign fire_valid_o = (state_q == S_FIRE);
+    assign fire_ssf_o   = l_ssf_q;
+    assign fire_t_o     = l_t_q;
+    assign res_clr_o    = start_go_d;
+
+    assign out_valid_o = (state_q == S_WRITE);
+    assign out_logit_o = (state_q == S_WRITE) && l_last_q;
+    assign out_lane_o  = m_q;
+    assign out_layer_o = layer_q;
+    assign out_index_o = wr_addr_q[11:0];
+
+    assign cnt_cycles_o = cnt_cycles_q;
+    assign cnt_wreads_o = cnt_wreads_q;
+    assign cnt_macs_o   = cnt_macs_q;
+    assign cnt_skips_o  = cnt_skips_q;
+    assign cnt_load_o   = cnt_load_q;
+
+endmodule
+
+`default_nettype wire

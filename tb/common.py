@@ -5,7 +5,12 @@
 * :class:`Expected` / :class:`Observed` transactions and :class:`InOrderScoreboard`, a cocotb-bus
   scoreboard that records mismatches with everything needed to debug them;
 * :func:`run_bench`, the pytest entry point that builds and runs a bench through
-  ``cocotb_tools.runner`` with a build directory unique to (module, simulator, parameters).
+  ``cocotb_tools.runner`` with a build directory unique to (module, simulator, parameters);
+  with ``SPARROW_COVERAGE=1`` it builds Verilator with code coverage in a separate directory and
+  writes ``reports/coverage/dat/<module>-<tag>.dat`` plus the bench's functional coverage
+  (:mod:`tb.funcov`) to ``reports/coverage/func/<module>-<sim>-<tag>.xml`` (docs/coverage.md);
+* shared directed stimulus: :func:`extreme_bundles` (the build's geometry and value extremes) and
+  :func:`eight_layer_bundle`, used by the sparrow_top and ctrl benches.
 
 Importing this module never starts a simulation; the cocotb-only parts are used inside benches.
 """
@@ -37,6 +42,15 @@ RTL_DIR = REPO_ROOT / "rtl"
 TB_DIR = REPO_ROOT / "tb"
 SIM_BUILD_DIR = REPO_ROOT / "sim_build"
 JUNIT_DIR = REPO_ROOT / "reports" / "junit"
+COVERAGE_DIR = REPO_ROOT / "reports" / "coverage"
+COVERAGE_DAT_DIR = COVERAGE_DIR / "dat"      # one Verilator coverage.dat per bench run
+FUNCOV_DIR = COVERAGE_DIR / "func"           # one functional-coverage export per bench run
+COVERAGE_ENV = "SPARROW_COVERAGE"            # "1": code + functional coverage on
+FUNCOV_FILE_ENV = "SPARROW_FUNCOV_FILE"      # where tb.funcov exports at the end of a simulation
+# Verilator code-coverage kinds: line (blocks and branch arms), toggle, expression, user
+# (SystemVerilog cover properties; none in rtl/ today). Signals named _* stay excluded.
+VERILATOR_COVERAGE_ARGS = ("--coverage-line", "--coverage-toggle", "--coverage-expr",
+                           "--coverage-user")
 SIMULATORS = ("icarus", "verilator")
 CLOCK_PERIOD_NS = 10
 
@@ -126,14 +140,23 @@ class CycleCounter:
             self.cycle += 1
 
 
-PATTERNS = ("full", "alternate", "bursty", "sparse", "random")
+PATTERNS = ("full", "alternate", "bursty", "sparse", "random", "stall")
+
+
+def _stalls(rng: random.Random, burst: tuple[int, int] = (1, 8),
+            stall: tuple[int, int] = (16, 96)) -> Iterator[bool]:
+    """Bursts of ``burst`` asserted cycles separated by long stalls of ``stall`` cycles."""
+    while True:
+        yield from itertools.repeat(True, rng.randint(*burst))
+        yield from itertools.repeat(False, rng.randint(*stall))
 
 
 def pattern(name: str, rng: random.Random | None = None, p: float = 0.7) -> Iterator[bool]:
     """Endless per-cycle enable pattern for valid or ready (``True`` = asserted this cycle).
 
     ``full`` 1111..., ``alternate`` 1010..., ``bursty`` 1110 1110..., ``sparse`` 1000 1000...,
-    ``random``: asserted with probability ``p`` from ``rng`` (the test's seeded stream).
+    ``random``: asserted with probability ``p`` from ``rng`` (the test's seeded stream),
+    ``stall``: bursts of 1..8 asserted cycles between long stalls of 16..96 cycles (``rng``).
     """
     if name == "full":
         return itertools.cycle([True])
@@ -147,6 +170,10 @@ def pattern(name: str, rng: random.Random | None = None, p: float = 0.7) -> Iter
         if rng is None:
             raise ValueError("pattern('random') needs the test's rng")
         return iter(lambda: rng.random() < p, None)
+    if name == "stall":
+        if rng is None:
+            raise ValueError("pattern('stall') needs the test's rng")
+        return _stalls(rng)
     raise ValueError(f"unknown pattern {name!r}; expected one of {PATTERNS}")
 
 
@@ -372,17 +399,44 @@ def _ensure_tools_on_path() -> None:
         os.environ["PATH"] = venv_bin + os.pathsep + path
 
 
+def coverage_enabled() -> bool:
+    """True when ``SPARROW_COVERAGE=1``: benches build with code coverage (Verilator) and
+    export functional coverage."""
+    return os.environ.get(COVERAGE_ENV, "0") == "1"
+
+
+def coverage_dat_path(module: str, tag: str) -> Path:
+    """Where the Verilator coverage data of one bench run goes:
+    ``reports/coverage/dat/<module>-<tag>.dat``."""
+    return COVERAGE_DAT_DIR / f"{module}-{tag}.dat"
+
+
+def funcov_path(module: str, sim: str, tag: str) -> Path:
+    """Where the functional coverage of one bench run goes:
+    ``reports/coverage/func/<module>-<sim>-<tag>.xml``."""
+    return FUNCOV_DIR / f"{module}-{sim}-{tag}.xml"
+
+
 def run_bench(module: str, sim: str, rtl_files: Sequence[str], *,
               toplevel: str | None = None, parameters: Mapping[str, object] | None = None,
               test_module: str | None = None, tb_dir: Path | None = None,
-              test_filter: str | None = None) -> Path:
+              test_filter: str | None = None, run_tag: str | None = None,
+              extra_env: Mapping[str, str] | None = None) -> Path:
     """Build and run ``tb/<module>/test_<module>.py`` on ``sim``; return the JUnit XML path.
 
-    The build directory ``sim_build/<module>/<sim>-<params>[-waves]`` is unique per simulator and
-    parameter set, so ``pytest -n 2`` never shares one between workers. Results go to
-    ``reports/junit/<module>-<sim>-<params>.xml``. ``WAVES=1`` and ``COCOTB_RANDOM_SEED`` are
-    taken from the environment; the runner raises (failing the pytest test) if any cocotb test
-    failed.
+    The build directory ``sim_build/<module>/<sim>-<params>[-waves][-cov]`` is unique per
+    simulator, parameter set and build kind, so ``pytest -n 2`` never shares one between workers.
+    Results go to ``reports/junit/<module>-<sim>-<tag>.xml`` with ``<tag>`` = the parameter tag
+    (``default`` or e.g. ``ACC_W20-CNT_W4-TH_W8``), extended by ``-<run_tag>`` when given (use it
+    when one module is run several times with different filters or knobs). ``WAVES=1`` and
+    ``COCOTB_RANDOM_SEED`` are taken from the environment; the runner raises (failing the pytest
+    test) if any cocotb test failed.
+
+    With ``SPARROW_COVERAGE=1`` (see :func:`coverage_enabled`): a Verilator build adds
+    :data:`VERILATOR_COVERAGE_ARGS` in its own ``-cov`` build directory and the model writes its
+    coverage to :func:`coverage_dat_path` (``+verilator+coverage+file+``); on either simulator
+    the bench's :mod:`tb.funcov` database is exported to :func:`funcov_path` when the simulation
+    ends. ``extra_env`` is passed to the simulation's environment.
     """
     from cocotb_tools.runner import get_runner  # noqa: PLC0415  (pytest side only)
 
@@ -391,8 +445,12 @@ def run_bench(module: str, sim: str, rtl_files: Sequence[str], *,
     test_module = test_module or f"test_{module}"
     tb_dir = tb_dir or TB_DIR / module
     waves = os.environ.get("WAVES", "0") == "1"
-    tag = param_tag(parameters)
-    build_dir = SIM_BUILD_DIR / module / (f"{sim}-{tag}" + ("-waves" if waves else ""))
+    cover = coverage_enabled()
+    code_cover = cover and sim == "verilator"
+    tag = param_tag(parameters) + (f"-{run_tag}" if run_tag else "")
+    build_dir = SIM_BUILD_DIR / module / (f"{sim}-{param_tag(parameters)}"
+                                          + ("-waves" if waves else "")
+                                          + ("-cov" if code_cover else ""))
     JUNIT_DIR.mkdir(parents=True, exist_ok=True)
     # the simulator's Python imports the bench by name from tb_dir and tb.common from the root
     for p in (str(REPO_ROOT), str(tb_dir)):
@@ -402,6 +460,19 @@ def run_bench(module: str, sim: str, rtl_files: Sequence[str], *,
     build_args: list[str] = []
     if sim == "verilator" and waves:
         build_args += ["--trace-fst", "--trace-structs"]
+    env = {"COCOTB_REWRITE_ASSERTION_FILES": "test_*.py", **(extra_env or {})}
+    plusargs: list[str] = []
+    if code_cover:
+        build_args += list(VERILATOR_COVERAGE_ARGS)
+        dat = coverage_dat_path(module, tag)
+        dat.parent.mkdir(parents=True, exist_ok=True)
+        dat.unlink(missing_ok=True)
+        plusargs.append(f"+verilator+coverage+file+{dat}")
+    if cover:
+        fc = funcov_path(module, sim, tag)
+        fc.parent.mkdir(parents=True, exist_ok=True)
+        fc.unlink(missing_ok=True)
+        env[FUNCOV_FILE_ENV] = str(fc)
 
     runner = get_runner(sim)
     runner.build(
@@ -423,6 +494,73 @@ def run_bench(module: str, sim: str, rtl_files: Sequence[str], *,
         waves=waves,
         seed=int(seed) if seed else None,
         test_filter=test_filter or os.environ.get("COCOTB_TEST_FILTER") or None,
-        extra_env={"COCOTB_REWRITE_ASSERTION_FILES": "test_*.py"},
+        plusargs=plusargs,
+        extra_env=env,
         timescale=("1ns", "1ps"),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# shared directed stimulus: the build's extremes (coverage closure, docs/coverage.md)
+
+
+def eight_layer_bundle(rng: Any) -> dict:
+    """8 layers (the table full), T from 2 to 200, conv after dense, a 6-logit dense end.
+    ``rng``: a ``numpy.random.Generator`` (weights, biases and thresholds are drawn from it)."""
+    from golden.randbundle import build_bundle  # noqa: PLC0415  (bench side only)
+
+    return build_bundle(rng, 2, 16, [
+        {"kind": "conv1d", "out": 6, "kernel": 3, "stride": 1, "padding": 1, "T": 7},
+        {"kind": "conv1d", "out": 9, "kernel": 3, "stride": 2, "padding": 0, "T": 100},
+        {"kind": "conv1d", "out": 4, "kernel": 1, "stride": 1, "padding": 0, "T": 3},
+        {"kind": "dense", "out": 10, "T": 15},
+        {"kind": "dense", "out": 12, "T": 200},
+        {"kind": "conv1d", "out": 5, "kernel": 1, "stride": 1, "padding": 0, "T": 31},
+        {"kind": "conv1d", "out": 3, "kernel": 1, "stride": 1, "padding": 1, "T": 2},
+        {"kind": "dense", "out": 6, "act": "none"}], name="eight-layers")
+
+
+def logit_bundle(name: str, weights: list[list[int]], bias: list[int]) -> dict:
+    """One dense layer over a (1, 2) input straight to logits, weights and biases as given."""
+    return {"format": "sparrow-bundle", "version": 1, "name": name,
+            "classes": [f"c{i}" for i in range(len(bias))],
+            "input": {"channels": 1, "length": 2, "preprocess": {}},
+            "layers": [{"kind": "dense", "in_features": 2, "out_features": len(bias),
+                        "weights": weights, "bias": bias, "activation": {"type": "none"}}]}
+
+
+def extreme_bundles(rng: Any) -> list[tuple[str, dict]]:
+    """The build's geometry and value extremes as legal bundles, named: a 4096-byte input
+    (4 x 1024, the activation buffer full), 99 lane groups over 6 layers (256 output channels,
+    bias groups up to 98), the whole weight memory (dense 2048 -> 8), K = S = 32 with P = 31,
+    5-, 7- and 8-layer networks, logits at both 32-bit bounds and near 2^20, negative and zero
+    winners. ``rng``: a ``numpy.random.Generator``."""
+    from golden.randbundle import build_bundle, random_bundle  # noqa: PLC0415
+
+    top, bottom = (1 << 31) - 1, -(1 << 31)
+    return [
+        ("4096-byte input", build_bundle(rng, 4, 1024, [
+            {"kind": "conv1d", "out": 2, "kernel": 4, "stride": 4, "padding": 0, "T": 15},
+            {"kind": "dense", "out": 3, "act": "none"}])),
+        ("99 lane groups", build_bundle(rng, 1, 2, [
+            {"kind": "conv1d", "out": 256, "kernel": 1, "stride": 1, "padding": 0, "T": 3},
+            {"kind": "conv1d", "out": 8, "kernel": 1, "stride": 1, "padding": 0, "T": 7},
+            {"kind": "conv1d", "out": 256, "kernel": 1, "stride": 1, "padding": 0, "T": 3},
+            {"kind": "conv1d", "out": 8, "kernel": 1, "stride": 1, "padding": 0, "T": 7},
+            {"kind": "conv1d", "out": 256, "kernel": 1, "stride": 1, "padding": 0, "T": 1},
+            {"kind": "dense", "out": 4, "act": "none"}])),
+        ("whole weight memory", build_bundle(rng, 2, 1024, [
+            {"kind": "dense", "out": 8, "T": 255}])),
+        ("K=S=32, P=31", build_bundle(rng, 1, 2, [
+            {"kind": "conv1d", "out": 3, "kernel": 32, "stride": 32, "padding": 31, "T": 255},
+            {"kind": "dense", "out": 2, "act": "none"}])),
+        ("5 layers", random_bundle(rng, n_layers=5, max_ch=6, max_len=12, max_cycles=2000)),
+        ("7 layers", random_bundle(rng, n_layers=7, max_ch=6, max_len=12, max_cycles=2500)),
+        ("8 layers", eight_layer_bundle(rng)),
+        ("logits at the bounds", logit_bundle("bounds", [[0, 0], [0, 0], [1, 1], [-1, -1]],
+                                              [top, bottom, 0, 0])),
+        ("negative winner", logit_bundle("negative", [[1, -1], [2, 0], [0, 3]],
+                                         [-(1 << 30), -(1 << 30) - 3, -(1 << 29)])),
+        ("zero winner", logit_bundle("zero", [[0, 0], [0, 0]], [0, -1])),
+        ("logits near 2^20", logit_bundle("mid", [[3, -2], [1, 1]], [1 << 20, -(1 << 19)])),
+    ]

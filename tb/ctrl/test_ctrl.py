@@ -33,6 +33,7 @@ from golden.randbundle import build_bundle, random_bundle, random_inputs
 from golden.timing import block_taps, blocks, layer_cycles, trace
 from tb.common import (
     CycleCounter,
+    extreme_bundles,
     get_logger,
     repro_command,
     reset_sync,
@@ -401,6 +402,19 @@ async def test_eight_layers_wide_groups(dut: SimHandleBase) -> None:
     bundle, img = loaded(build_bundle(tb.np_rng, 2, 6, specs))
     for x1 in random_inputs(tb.np_rng, (2, 6), 2):
         await tb.run(bundle, img, x1, "eight layers")
+    tb.assert_clean()
+
+
+@cocotb.test()
+async def test_build_extremes(dut: SimHandleBase) -> None:
+    """The build's geometry and value extremes (tb.common.extreme_bundles: 4096-byte input, 99
+    lane groups, the whole weight memory, K = S = 32 with P = 31, 5/7/8 layers, logits at the
+    32-bit bounds): every control stream cycle-exact against the golden schedule."""
+    tb = await make_tb(dut, "test_build_extremes")
+    for name, bd in extreme_bundles(tb.np_rng):
+        bundle, img = loaded(bd)
+        x1 = random_inputs(tb.np_rng, (bundle.in_channels, bundle.in_length), 1)[0]
+        await tb.run(bundle, img, x1, name)
     tb.assert_clean()
 
 

@@ -17,6 +17,12 @@ last layer with tied logits), seeded random legal bundles, the default-size ECG 
 each descriptor error code, abort and reset in every phase, valid-gap patterns, register map and
 memory read-back, and a checker expect-fail test. ``SPARROW_TOP_BUNDLES`` / ``SPARROW_TOP_INPUTS``
 scale the random regression and ``SPARROW_TOP_MAX_{LAYERS,CH,LEN,WORDS,CYCLES}`` its shapes.
+
+Coverage (docs/coverage.md): every loaded bundle, checked inference, stream pattern, error code,
+reset and abort is sampled into the functional coverage model ``tb.funcov``; the directed tests
+at the end (descriptor fuzzing through APB against the ctrl bench's reference of the §6 rules,
+the geometry and value extremes of the build from ``tb.common.extreme_bundles``, APB corners)
+close the code- and functional-coverage holes the tests above leave.
 """
 
 from __future__ import annotations
@@ -58,9 +64,12 @@ from golden.hwimage import (
 from golden.model import infer
 from golden.randbundle import build_bundle, ecg_default_bundle, random_bundle, random_inputs
 from golden.timing import total_cycles, trace
+from tb import funcov
 from tb.apb import ApbMaster, ApbMonitor
 from tb.common import (
     CycleCounter,
+    eight_layer_bundle,
+    extreme_bundles,
     get_logger,
     pattern,
     repro_command,
@@ -70,6 +79,7 @@ from tb.common import (
     start_clock,
     REGRESSION_SEED,
 )
+from tb.ctrl.test_ctrl import check_reference
 from tb.stream import HandshakeMonitor, StreamSource, TraceMonitor
 
 MODULE = "sparrow_top"
@@ -197,6 +207,7 @@ class TB:
         b = load_bundle(bundle)
         img = build_image(b)
         await self.apb.write_many(img.apb_writes())
+        funcov.sample_bundle(b)
         return b, img
 
     async def load_descriptors(self, img: HwImage) -> None:
@@ -238,6 +249,7 @@ class TB:
         """One inference of x1 (C0, L0) on the loaded bundle."""
         self.clear_monitors()
         self.source.valid_pattern = pattern(valid, self.rng, p)
+        funcov.sample_stream(valid)
         s = await self.start()
         await self.source.send(x1.reshape(-1).tolist())
         await self.wait_done(total_cycles(bundle) + 64)
@@ -288,6 +300,8 @@ class TB:
             self.failures.append(full)
         if not errs:
             LOG.debug("%s: %d events, %d cycles ok", label, len(res.events), gold.cycles)
+            if expected_events is None:
+                funcov.sample_inference(bundle, x1, gold, res.cls)
         return errs
 
     def assert_clean(self) -> None:
@@ -419,7 +433,7 @@ async def test_ecg_default_network(dut: SimHandleBase) -> None:
 
 
 @cocotb.test()
-@cocotb.parametrize(valid=["full", "alternate", "sparse", "random"])
+@cocotb.parametrize(valid=["full", "alternate", "sparse", "random", "stall"])
 async def test_valid_gaps(dut: SimHandleBase, valid: str) -> None:
     """Stream stalls change CNT_LOAD only: the schedule and results stay the same."""
     tb = await make_tb(dut, f"test_valid_gaps/valid={valid}")
@@ -559,6 +573,7 @@ async def test_descriptor_errors(dut: SimHandleBase) -> None:
         assert status == exp, msg
         assert not ready_seen, f"{name}: in_ready raised after a failed check"
         assert not tb.hs_mon.accepted and not tb.trace_mon.events
+        funcov.sample_event(f"error_code_{code}")
     # a clean start clears error and works on the same memories
     await tb.load_descriptors(good)
     await tb.infer_and_check(bundle, x1[None], "after errors")
@@ -604,9 +619,188 @@ async def test_abort_and_reset(dut: SimHandleBase, how: str) -> None:
             await tb.load_descriptors(img)
         status = await tb.apb.read_ok(ADDR_STATUS)
         assert status & 0xF == 0, f"{how} in {phase}: STATUS 0x{status:08x} not idle"
+        funcov.sample_event(f"{how}_while_loading" if phase == "loading" else
+                            f"{how}_mid_inference")
         await ClockCycles(dut.clk, cyc + 8)
         assert int(dut.irq.value) == 0, f"{how} in {phase}: done after {how}"
         await tb.infer_and_check(bundle, xs[3][None], f"clean run after {how} in {phase}")
+    tb.assert_clean()
+
+
+# ---------------------------------------------------------------------------------------------
+# coverage closure (docs/coverage.md): descriptor fuzzing, build extremes, APB corners
+
+# descriptor fields (word, lsb, width) as laid out in docs §6, with the values at and next to
+# their limits (docs §4, §6)
+DESC_FIELDS: dict[tuple[int, int, int], tuple[int, ...]] = {
+    (0, 0, 1): (0, 1),                                   # kind
+    (0, 1, 1): (0, 1),                                   # ssf
+    (0, 8, 8): (0, 1, 254, 255),                         # T
+    (1, 0, 16): (0, 1, 255, 256, 257, 4095, 4096, 4097),  # Cin / F
+    (1, 16, 16): (0, 1, 2, 1023, 1024, 1025),            # Lin
+    (2, 0, 16): (0, 1, 15, 16, 17, 255, 256, 257),       # Cout / O
+    (2, 16, 16): (0, 1, 2, 1023, 1024, 1025),            # Lout
+    (3, 0, 8): (0, 1, 2, 31, 32, 33),                    # K
+    (3, 8, 8): (0, 1, 2, 31, 32, 33),                    # S
+    (3, 16, 8): (0, 1, 30, 31, 32),                      # P
+    (4, 0, 16): (0, 1, 2047, 2048, 2049),                # w_base
+    (5, 0, 16): (0, 1, 127, 128, 129),                   # b_base
+}
+
+
+@cocotb.test()
+async def test_descriptor_fuzz(dut: SimHandleBase) -> None:
+    """Seeded fuzzing of the descriptor check: one field of one layer of a legal 8-layer table
+    (or NUM_LAYERS) is set to a value at or next to its limit, at the limit left by the other
+    fields (w_base + words = 2048, b_base + groups = 128, 16 classes, Lout one off the formula),
+    to its neighbour, all ones or random; STATUS must carry exactly the code and layer of
+    the ctrl bench's reference of the §6 rules (``check_reference``, written from the document),
+    and the stream must stay unarmed.
+    A mutation that is still legal must pass the check and arm the stream (then CTRL.abort).
+    ``SPARROW_TOP_FUZZ`` sets the number of cases."""
+    tb = await make_tb(dut, "test_descriptor_fuzz")
+    rng = tb.rng
+    bundle, good = await tb.load(eight_layer_bundle(tb.np_rng))
+    assert check_reference(good.descriptors, good.num_layers) == (0, 0), "base table illegal"
+    seen_codes: set[int] = set()
+    n_cases = env_int("SPARROW_TOP_FUZZ", 400)
+    for case in range(n_cases):
+        desc = [list(d) for d in good.descriptors]
+        num = good.num_layers
+        writes: list[tuple[int, int]] = []
+        u = rng.random()
+        if u < 0.1:
+            num = rng.choice([0, 9, 15, rng.randint(1, 8)])
+            writes.append((ADDR_NUM_LAYERS, num))
+        elif u < 0.35:
+            # a field set exactly at (or one past) the limit the rest of the layer leaves it
+            layer = rng.randrange(tb.max_layers)
+            lay = bundle.layers[layer]
+            edge = rng.choice((-1, 0, 1))
+            kind = rng.choice(("w_base", "b_base", "classes", "lout"))
+            if kind == "w_base":      # w_base + G*Cin*K = 2048 + edge
+                word, desc[layer][4] = 4, 2048 - lay.n_words + edge
+            elif kind == "b_base":    # b_base + G = 128 + edge
+                word, desc[layer][5] = 5, 128 - lay.groups + edge
+            elif kind == "classes":   # Cout*Lout = 16 + edge on the last layer
+                layer = len(bundle.layers) - 1
+                lout = bundle.layers[layer].out_len
+                word, desc[layer][2] = 2, (lout << 16) | max(1, (16 + edge) // lout)
+            else:                     # Lout one off the conv1d formula
+                word = 2
+                desc[layer][2] = (((lay.out_len + edge) & 0xFFFF) << 16) | lay.out_ch
+            writes.append((desc_addr(layer, word), desc[layer][word]))
+        else:
+            layer = rng.randrange(tb.max_layers)
+            (word, lsb, width), limits = rng.choice(list(DESC_FIELDS.items()))
+            old = (desc[layer][word] >> lsb) & ((1 << width) - 1)
+            u = rng.random()
+            value = (rng.choice(limits) if u < 0.5 else
+                     old + rng.choice((-1, 1)) if u < 0.7 else
+                     rng.getrandbits(width) if u < 0.9 else
+                     rng.choice((0, (1 << width) - 1))) & ((1 << width) - 1)
+            mask = ((1 << width) - 1) << lsb
+            desc[layer][word] = (desc[layer][word] & ~mask) | (value << lsb)
+            writes.append((desc_addr(layer, word), desc[layer][word]))
+        code, err_layer = check_reference(desc, num)
+        await tb.apb.write_many(writes)
+        tb.clear_monitors()
+        await tb.start()
+        ready_seen = False
+        for _ in range(2 * tb.max_layers + 4):
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            ready_seen |= bool(int(dut.in_ready.value))
+        status = await tb.apb.read_ok(ADDR_STATUS)
+        what = f"case {case}: writes {[(hex(a), hex(d)) for a, d in writes]}, NUM_LAYERS {num}"
+        if code:
+            exp = ST_ERROR | (err_layer << 8) | (code << 16)
+            assert status == exp, (f"{what}: STATUS 0x{status:08x}, expected 0x{exp:08x} "
+                                   f"[{tb.repro()}]")
+            assert not ready_seen, f"{what}: in_ready raised after a failed check"
+            funcov.sample_event(f"error_code_{code}")
+            seen_codes.add(code)
+        else:
+            assert status == ST_LOADING and ready_seen, (
+                f"{what}: legal table, STATUS 0x{status:08x}, in_ready seen {ready_seen} "
+                f"[{tb.repro()}]")
+            await tb.apb.write(ADDR_CTRL, CTRL_ABORT, check=True)
+            assert await tb.apb.read_ok(ADDR_STATUS) == 0
+            funcov.sample_event("abort_while_loading")
+        await tb.load_descriptors(good)
+    LOG.info("descriptor fuzz: %d cases, codes seen %s", n_cases, sorted(seen_codes))
+    await tb.infer_and_check(bundle, random_inputs(tb.np_rng, bundle.in_shape, 1), "after fuzz")
+    tb.assert_clean()
+
+
+@cocotb.test()
+async def test_build_extremes(dut: SimHandleBase) -> None:
+    """The geometry and value extremes of the build, each a full inference checked event by
+    event: a 4096-byte input (4 x 1024, the activation buffer full), 99 lane groups
+    over 6 layers (256 output channels, bias groups up to 98), the whole weight memory (dense
+    2048 -> 8), K = S = 32 with P = 31, 5-, 7- and 8-layer networks, logits at both 32-bit
+    bounds and near 2^20, negative and zero winners; inputs random, all zero and without any
+    zero."""
+    tb = await make_tb(dut, "test_build_extremes")
+    for name, bd in extreme_bundles(tb.np_rng):
+        bundle, _ = await tb.load(bd)
+        if name == "whole weight memory":
+            assert bundle.n_words == 2048, bundle.n_words
+        x = random_inputs(tb.np_rng, bundle.in_shape, 1)
+        xs = np.concatenate([x, np.zeros_like(x), np.maximum(x, 1)])
+        results = await tb.infer_and_check(bundle, xs, name)
+        LOG.info("%s: %d layers, %d compute cycles, class %d", name, len(bundle.layers),
+                 results[0].counters["cycles"], results[0].cls)
+    tb.assert_clean()
+
+
+@cocotb.test()
+async def test_apb_corners(dut: SimHandleBase) -> None:
+    """APB corners: every word of the register page (holes answer pslverr and read 0, CTRL reads
+    0), unaligned addresses refused in every window, reserved descriptor words read as written,
+    IRQ_EN read back, the last word of each memory window, and CTRL with start and abort written
+    together (abort wins: the core stays idle and the stream is never armed)."""
+    tb = await make_tb(dut, "test_apb_corners")
+    apb = tb.apb
+    mapped = {ADDR_ID, ADDR_PARAMS, ADDR_CTRL, ADDR_STATUS, ADDR_NUM_LAYERS, ADDR_CLASS,
+              ADDR_IRQ_EN, ADDR_CNT_CYCLES, ADDR_CNT_WREADS, ADDR_CNT_MACS, ADDR_CNT_SKIPS,
+              ADDR_CNT_LOAD}
+    for addr in range(0, 0x100, 4):
+        data, err = await apb.read(addr)
+        assert err == (addr not in mapped), f"read 0x{addr:04x}: pslverr {err}"
+        if err or addr == ADDR_CTRL:
+            assert data == 0, f"read 0x{addr:04x} = 0x{data:08x}, expected 0"
+    for addr in (0x0001, 0x0002, 0x0003, 0x0105, 0x0206, 0x1001, 0x2003, 0x4002, 0x7FFD):
+        assert await apb.write(addr, 0xFFFF_FFFF), f"write 0x{addr:04x} not refused"
+        data, err = await apb.read(addr)
+        assert err and data == 0, f"read 0x{addr:04x}: ({data:#x}, {err})"
+    for value in (0, 1, 0):
+        await apb.write(ADDR_IRQ_EN, value, check=True)
+        assert await apb.read_ok(ADDR_IRQ_EN) == value
+    # every descriptor word, reserved ones included, reads back as written (random, then zero)
+    words = [tb.rng.getrandbits(32) for _ in range(8 * tb.max_layers)]
+    for fill in (words, [0] * len(words), [0xFFFF_FFFF] * len(words)):
+        await apb.write_many([(0x200 + 4 * i, w) for i, w in enumerate(fill)])
+        for i, w in enumerate(fill):
+            assert await apb.read_ok(0x200 + 4 * i) == w, f"DESC word {i}"
+    # the last word of each memory window, two patterns each
+    for pattern_word in (0xA5A5_5A5A, 0x5A5A_A5A5):
+        for addr, width in ((wmem_addr(2047, False), 32), (wmem_addr(2047, True), 32),
+                            (bias_addr(127, 7), 32), (theta_addr(127, 7), 16)):
+            await apb.write(addr, pattern_word, check=True)
+            got = await apb.read_ok(addr)
+            assert got == pattern_word & ((1 << width) - 1), f"0x{addr:04x}: 0x{got:08x}"
+    # start and abort together: abort wins
+    bundle, _ = await tb.load(error_base_bundle(tb.np_rng))
+    tb.clear_monitors()
+    await apb.write(ADDR_CTRL, CTRL_START | CTRL_ABORT, check=True)
+    for _ in range(2 * tb.max_layers + 4):
+        await RisingEdge(dut.clk)
+        await ReadOnly()
+        assert not int(dut.in_ready.value), "start+abort armed the stream"
+    assert await apb.read_ok(ADDR_STATUS) == 0
+    await apb.write(ADDR_IRQ_EN, 1, check=True)
+    await tb.infer_and_check(bundle, random_inputs(tb.np_rng, bundle.in_shape, 1), "after corners")
     tb.assert_clean()
 
 

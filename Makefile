@@ -36,8 +36,25 @@ sim: setup  ## one module's bench: make sim MODULE=<name> [SIM=icarus|verilator]
 	         $$(ls tb/*/Makefile | xargs -n1 dirname | xargs -n1 basename); exit 2; fi
 	$(MAKE) -C tb/$(MODULE) sim SIM=$(SIM) WAVES=$(WAVES)
 
-bench: setup  ## benchmarks: golden-model throughput vs PyTorch (reports/bench/)
+bench: setup  ## benchmarks: golden-model throughput vs PyTorch, then the RTL (cycles, inputs/s) (reports/bench/)
 	$(PY) scripts/bench_golden.py
+	$(PY) scripts/bench_rtl.py
+
+# top-level RTL regression (docs/regression.md): SIM=icarus|verilator (default: both), SEED=n,
+# FAULT=weight_bit|threshold|stuck_valid (the run must then FAIL with a mismatch report)
+.PHONY: regress regress-full demo
+REGRESS_ARGS = $(if $(filter file,$(origin SIM)),,--sim $(SIM)) $(if $(SEED),--seed $(SEED)) \
+               $(if $(FAULT),--fault $(FAULT))
+regress: setup  ## top-level smoke regression: real ECG/EEG beats + 200 random bundles vs golden (both simulators)
+	$(PY) scripts/regress.py smoke $(REGRESS_ARGS) --jobs $(JOBS)
+regress-full: setup  ## whole ECG (intra+inter) and EEG test parts through the RTL on Verilator, 2 shards
+	$(PY) scripts/regress.py full --sim verilator --shards $(JOBS) $(if $(SEED),--seed $(SEED))
+demo: setup  ## the committed ECG model on real MIT-BIH test beats through the RTL (Verilator)
+	$(PY) scripts/demo.py
+
+.PHONY: coverage
+coverage: setup  ## Verilator line/branch/toggle + functional coverage of rtl/ (reports/coverage/; fails under target)
+	$(PY) scripts/coverage.py --jobs $(JOBS)
 
 clean:  ## remove build products and reports (keeps .venv)
 	rm -rf sim_build reports tb/*/sim_build tb/*/results.xml tb/*/*.fst .pytest_cache

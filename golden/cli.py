@@ -22,6 +22,10 @@ PROG = "sparrow"
 SUBCOMMANDS: list[str] = [
     "golden.cli_infer",
     "golden.cli_check",
+    "training.cli_dataset",
+    "training.cli_train",
+    "training.cli_eval",
+    "tb.cli_sim",
 ]
 
 

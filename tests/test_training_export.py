@@ -1,0 +1,95 @@
+"""Bit-exactness: exported bundles run by the golden model equal PyTorch's deployed mode.
+
+The committed default bundles are checked on the WHOLE test part of their protocol (datasets
+come from the .cache/ built by `make data`/`sparrow dataset`, or are built on the fly in a few
+seconds); a short training run checks the path trained network -> export -> golden as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training import DataError
+from training.paths import REPO_ROOT
+
+DEFAULT_BUNDLES = {"models/ecg/model.json": ("ecg", "intra"),
+                   "models/ecg/model-inter.json": ("ecg", "inter"),
+                   "models/eeg/model.json": ("eeg", "inter")}
+
+
+def _test_part(name: str, split: str, seed: int | None):
+    from training.datasets import build
+    try:
+        return build(name, split, "test", seed=seed)
+    except DataError as exc:
+        pytest.skip(f"data not available: {exc}")
+
+
+@pytest.mark.parametrize("rel", sorted(DEFAULT_BUNDLES))
+def test_committed_bundle_is_bit_exact_on_whole_test_part(rel: str) -> None:
+    from golden.bundle import load_bundle
+    from golden.model import infer
+    from training.qnn import QNet
+
+    path = REPO_ROOT / rel
+    if not path.is_file():
+        pytest.skip(f"{rel} not trained yet (make train)")
+    raw = json.loads(path.read_text())
+    name, split = DEFAULT_BUNDLES[rel]
+    info = raw["training"]
+    assert (info["dataset"], info["split"]) == (name, split)
+    test = _test_part(name, split, info["data_seed"])
+    assert raw["classes"] == test.classes
+    assert raw["input"]["preprocess"] == test.preprocess
+    bundle = load_bundle(path)
+    gold = infer(bundle, test.inputs, keep_outputs=False)
+    t_cls, t_logits = QNet.from_bundle(raw).deployed(test.inputs)
+    mismatch = np.flatnonzero((gold.logits != t_logits).any(axis=1))
+    assert mismatch.size == 0, (f"{rel}: golden != PyTorch deployed on {mismatch.size} of "
+                                f"{len(test)} examples, first {mismatch[:5].tolist()}")
+    assert np.array_equal(gold.classes, t_cls)
+    # the accuracy the training run measured in deployed mode is reproduced by the golden model
+    acc = float(np.mean(gold.classes == test.labels))
+    assert acc == pytest.approx(info["test_accuracy_pytorch_deployed"], abs=0)
+
+
+def test_trained_network_export_is_bit_exact(tmp_path: Path) -> None:
+    """Train briefly (EEG config, 1+1 epochs), export, run golden on the whole test part."""
+    from golden.bundle import load_bundle
+    from golden.model import infer
+    from training import cli_train
+
+    args = argparse.Namespace(configs=["eeg-inter"], out=tmp_path / "eeg.json", threads=1,
+                              seed=3, epochs_float=1, epochs_qat=1, no_card=True, quiet=True)
+    try:
+        rep = cli_train.train_one("eeg-inter", args)        # raises if golden != PyTorch
+    except Exception as exc:                                # noqa: BLE001
+        if "not found" in str(exc):
+            pytest.skip(str(exc))
+        raise
+    bundle = load_bundle(tmp_path / "eeg.json")
+    test = _test_part("eeg", "inter", None)
+    gold = infer(bundle, test.inputs, keep_outputs=False)
+    assert float(np.mean(gold.classes == test.labels)) == pytest.approx(rep["accuracy"], abs=0)
+    raw = json.loads((tmp_path / "eeg.json").read_text())
+    assert raw["training"]["epochs_float"] == 1 and raw["training"]["seed"] == 3
+
+
+def test_train_cli_argument_errors() -> None:
+    from training import cli_train
+    from training._cli import CliError
+
+    base = dict(out=None, threads=2, seed=None, epochs_float=None, epochs_qat=None,
+                no_card=True, quiet=True)
+    with pytest.raises(CliError, match="unknown configuration"):
+        cli_train.run(argparse.Namespace(configs=["ecg-cross"], **base))
+    with pytest.raises(CliError, match="exactly one"):
+        cli_train.run(argparse.Namespace(configs=["ecg-intra", "eeg-inter"],
+                                         **dict(base, out=Path("x.json"))))
+    with pytest.raises(CliError, match="threads"):
+        cli_train.run(argparse.Namespace(configs=["eeg-inter"], **dict(base, threads=0)))

@@ -1,0 +1,69 @@
+"""Sweep rule, memory accounting and the results page renderer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from training import sweep
+from training.card import memory_footprint
+
+
+def test_choose_smallest_T_within_tolerance() -> None:
+    pts = [{"T": 1, "val_accuracy": 0.970}, {"T": 3, "val_accuracy": 0.9895},
+           {"T": 7, "val_accuracy": 0.9900}, {"T": 15, "val_accuracy": 0.9904}]
+    assert sweep.choose(pts, "T") == 3                  # 0.9895 >= 0.9904 - 0.001
+    pts[1]["val_accuracy"] = 0.9890
+    assert sweep.choose(pts, "T") == 7
+
+
+def test_sweep_arch_shapes() -> None:
+    from training.qnn import QNet
+
+    a = sweep.arch(63, 3, 12, 24, 32)
+    assert a[0]["T"] == 63 and all(layer["T"] == 3 for layer in a[1:5]) and "T" not in a[5]
+    net = QNet(1, 187, a)
+    assert net.n_weights() == 12 * 7 + 24 * 12 * 5 + 2 * 24 * 24 * 5 + 24 * 12 * 32 + 32 * 5
+
+
+def test_memory_footprint_matches_golden_hw_image(make_bundle) -> None:
+    from golden.hwimage import build_image
+
+    for _ in range(5):
+        b = make_bundle()
+        img = build_image(b)
+        m = memory_footprint(b)
+        assert m["wmem_words"] == len(img.wmem)
+        assert m["bias_theta_groups"] == len(img.bias) == len(img.theta)
+        assert m["weights"] == sum(np.asarray(layer["weights"]).size for layer in b["layers"])
+
+
+def test_results_page_renders_metrics(tmp_path: Path) -> None:
+    from training.results import render
+
+    metrics = {"config": "eeg-inter", "bundle": "models/eeg/model.json", "name": "x",
+               "classes": ["a", "b"], "dataset": "eeg", "split": "inter", "seed": 1,
+               "data_seed": 2, "input": [1, 8], "layers": [
+                   {"shape": "dense 8->2", "weights": 16, "activation": "none (logits)"}],
+               "memory": {"weights": 16, "weight_bytes_int8": 16, "wmem_words": 8,
+                          "wmem_bytes": 64, "bias_theta_groups": 1, "bias_theta_bytes": 48,
+                          "hw_image_bytes": 112},
+               "bundle_bytes": 321, "cycles": 17, "train_examples": 9, "val_examples": 1,
+               "val": {"metric": "accuracy", "float_best": 0.5, "folded_before_qat": 0.5,
+                       "qat_best": 0.5},
+               "train_seconds": 1.5, "threads": 2,
+               "test": {"n": 4, "accuracy": 0.975, "macro_f1": 0.5,
+                        "confusion": [[2, 0], [1, 1]], "classes": ["a", "b"],
+                        "per_class": {"a": {"support": 2, "se": 1.0, "ppv": 2 / 3, "f1": 0.8},
+                                      "b": {"support": 2, "se": 0.5, "ppv": 1.0,
+                                            "f1": 2 / 3}}},
+               "command": "sparrow train eeg-inter", "date": "2026-01-01"}
+    (tmp_path / "models" / "eeg").mkdir(parents=True)
+    (tmp_path / "models" / "eeg" / "model.metrics.json").write_text(json.dumps(metrics))
+    text = render(tmp_path)
+    assert "| `models/eeg/model.json` | eeg `inter` | 4 | **97.50** | 50.00 | 16 | 112 | 321 |" \
+        in text
+    assert "EEG Bonn E vs A-D accuracy >= 98% (inter protocol): **97.50%** — NOT met" in text
+    assert "| **b** | 1 | 1 |" in text and "sparrow train eeg-inter" in text

@@ -1,0 +1,171 @@
+"""Built, cached datasets ('ecg', 'eeg', 'deap') and the on-disk dataset directory format.
+
+A dataset directory holds `inputs.npy` (N, C, L) uint8, `labels.npy` (N,) int64 class indices
+in the bundle's class order, `meta.csv` (source, sample, annotation) and `dataset.json`
+(name, split, part, seed, classes, counts, preprocess).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from training import DataError, ecg, eeg
+from training.fetch import dataset_dir
+from training.paths import cache_root, data_root
+
+CACHE_VERSION = 1
+NAMES = ("ecg", "eeg", "deap")
+
+
+@dataclass
+class Dataset:
+    """One part of one protocol of one data set."""
+
+    name: str
+    split: str
+    part: str
+    seed: int
+    inputs: np.ndarray
+    labels: np.ndarray
+    classes: list[str]
+    preprocess: dict
+    meta: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def counts(self) -> dict[str, int]:
+        """Examples per class name."""
+        return {c: int((self.labels == i).sum()) for i, c in enumerate(self.classes)}
+
+    def subset(self, mask_or_idx: np.ndarray) -> "Dataset":
+        """A Dataset with the chosen examples (boolean mask or index array)."""
+        return Dataset(self.name, self.split, self.part, self.seed, self.inputs[mask_or_idx],
+                       self.labels[mask_or_idx], self.classes, self.preprocess,
+                       {k: v[mask_or_idx] for k, v in self.meta.items()})
+
+
+def _key(obj: dict) -> str:
+    blob = json.dumps({"v": CACHE_VERSION, **obj}, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _pool_path(name: str, preprocess: dict) -> Path:
+    return cache_root() / "datasets" / f"{name}-pool-{_key(preprocess)}.npz"
+
+
+def _load_pool(name: str, progress: bool, use_cache: bool) -> dict[str, np.ndarray]:
+    """All examples of a data set before splitting (cached as an .npz)."""
+    pre = {"ecg": ecg.PREPROCESS, "eeg": eeg.PREPROCESS}[name]
+    path = _pool_path(name, pre)
+    folder = dataset_dir("mitdb" if name == "ecg" else "bonn")
+    if use_cache and path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    if name == "ecg":
+        b = ecg.all_beats(folder, progress=progress)
+        pool = {"inputs": b.inputs, "labels": b.labels, "source": b.record.astype(str),
+                "sample": b.sample, "annotation": b.symbol.astype(str),
+                "record": b.record}
+    else:
+        w = eeg.all_windows(folder, progress=progress)
+        pool = {"inputs": w.inputs, "labels": w.labels, "source": w.file.astype(str),
+                "sample": w.start, "annotation": w.set_.astype(str)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")     # parallel test workers
+    np.savez(tmp, **pool)
+    tmp.replace(path)
+    return pool
+
+
+def build(name: str, split: str, part: str, seed: int | None = None, progress: bool = False,
+          use_cache: bool = True, dimension: str = "valence",
+          source: Path | None = None) -> Dataset:
+    """Build (or load from cache) part `part` of protocol `split` of data set `name`."""
+    if name not in NAMES:
+        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(NAMES)}")
+    if split not in ("intra", "inter"):
+        raise DataError(f"unknown split {split!r}; choose intra or inter")
+    if part not in ("train", "test"):
+        raise DataError(f"unknown part {part!r}; choose train or test")
+    if name == "deap":
+        return _build_deap(split, part, 0 if seed is None else seed, dimension, source)
+    mod = ecg if name == "ecg" else eeg
+    seed = mod.SEED if seed is None else seed
+    pool = _load_pool(name, progress, use_cache)
+    if name == "ecg":
+        beats = ecg.Beats(pool["inputs"], pool["labels"], pool["record"], pool["sample"],
+                          pool["annotation"])
+        mask = ecg.split_mask(beats, split, part, seed)
+        if split == "inter":
+            mask &= ~np.isin(beats.record, ecg.PACED)
+    else:
+        w = eeg.Windows(pool["inputs"], pool["labels"], pool["source"], pool["sample"],
+                        pool["annotation"])
+        mask = eeg.split_mask(w, split, part, seed)
+    meta = {k: pool[k][mask] for k in ("source", "sample", "annotation")}
+    return Dataset(name, split, part, seed, pool["inputs"][mask], pool["labels"][mask],
+                   list(mod.CLASSES), mod.PREPROCESS, meta)
+
+
+def _build_deap(split: str, part: str, seed: int, dimension: str,
+                source: Path | None) -> Dataset:
+    from training import deap
+
+    folder = Path(source) if source else data_root() / "deap"
+    try:
+        w = deap.all_windows(folder, dimension)
+    except (FileNotFoundError, ValueError) as exc:
+        raise DataError(str(exc)) from None
+    mask = deap.split_mask(w, split, part, seed)
+    meta = {"source": np.char.add(np.char.add(w.participant.astype(str), ":"),
+                                  w.trial.astype(str))[mask],
+            "sample": w.start[mask], "annotation": w.rating.astype(str)[mask]}
+    pre = dict(deap.PREPROCESS, dimension=dimension)
+    return Dataset("deap", split, part, seed, w.inputs[mask], w.labels[mask],
+                   list(deap.CLASSES), pre, meta)
+
+
+def write(ds: Dataset, out: Path) -> None:
+    """Write `ds` as a dataset directory (inputs.npy, labels.npy, meta.csv, dataset.json)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / "inputs.npy", np.ascontiguousarray(ds.inputs, dtype=np.uint8))
+    np.save(out / "labels.npy", np.asarray(ds.labels, dtype=np.int64))
+    with open(out / "meta.csv", "w", newline="") as f:
+        wr = csv.writer(f)
+        wr.writerow(["source", "sample", "annotation"])
+        wr.writerows(zip(ds.meta["source"].tolist(), ds.meta["sample"].tolist(),
+                         ds.meta["annotation"].tolist()))
+    info = {"name": ds.name, "split": ds.split, "part": ds.part, "seed": ds.seed,
+            "classes": ds.classes, "n": len(ds), "counts": ds.counts(),
+            "shape": list(ds.inputs.shape[1:]), "preprocess": ds.preprocess,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    (out / "dataset.json").write_text(json.dumps(info, indent=1) + "\n")
+
+
+def read(directory: Path) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(inputs, labels, info) of a dataset directory; DataError if it is malformed."""
+    d = Path(directory)
+    try:
+        x = np.load(d / "inputs.npy", allow_pickle=False)
+        y = np.load(d / "labels.npy", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{d}: not a dataset directory ({exc})") from None
+    info = {}
+    if (d / "dataset.json").is_file():
+        info = json.loads((d / "dataset.json").read_text())
+    if x.dtype != np.uint8 or x.ndim != 3:
+        raise DataError(f"{d / 'inputs.npy'}: expected uint8 (N, C, L), got {x.dtype} {x.shape}")
+    if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):
+        raise DataError(f"{d / 'labels.npy'}: expected integer (N,) with N = {len(x)}, "
+                        f"got {y.dtype} {y.shape}")
+    return x, y.astype(np.int64), info

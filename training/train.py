@@ -1,0 +1,279 @@
+"""Training: float phase (BN + clip-floor STE), BN folding, integer QAT phase, bundle export.
+
+`python -m training.train ecg-intra` (or `sparrow train ecg-intra`) trains one of the default
+configurations in `CONFIGS` from its fixed seed and writes the bundle and a JSON report.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from training import datasets
+from training.export import export_bundle
+from training.metrics import classification_report
+from training.qnn import QNet
+
+ECG_ARCH = [
+    {"kind": "conv1d", "out": 8, "kernel": 7, "stride": 2, "padding": 3, "T": 255},
+    {"kind": "conv1d", "out": 16, "kernel": 5, "stride": 2, "padding": 2, "T": 7},
+    {"kind": "conv1d", "out": 16, "kernel": 5, "stride": 2, "padding": 2, "T": 7},
+    {"kind": "conv1d", "out": 16, "kernel": 5, "stride": 2, "padding": 2, "T": 7},
+    {"kind": "dense", "out": 32, "T": 7},
+    {"kind": "dense", "out": 5},
+]
+
+EEG_ARCH = [
+    {"kind": "conv1d", "out": 8, "kernel": 7, "stride": 2, "padding": 3, "T": 15},
+    {"kind": "conv1d", "out": 16, "kernel": 5, "stride": 2, "padding": 2, "T": 7},
+    {"kind": "conv1d", "out": 16, "kernel": 5, "stride": 2, "padding": 2, "T": 7},
+    {"kind": "conv1d", "out": 16, "kernel": 5, "stride": 2, "padding": 2, "T": 7},
+    {"kind": "conv1d", "out": 16, "kernel": 5, "stride": 2, "padding": 2, "T": 7},
+    {"kind": "dense", "out": 16, "T": 7},
+    {"kind": "dense", "out": 2},
+]
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a trained bundle (recorded in the bundle's `training` key)."""
+
+    name: str
+    dataset: str
+    split: str
+    arch: list[dict]
+    bundle_name: str
+    epochs_float: int = 30
+    epochs_qat: int = 8
+    batch: int = 128
+    lr: float = 3e-3
+    lr_qat: float = 3e-4
+    weight_decay: float = 1e-4
+    class_weight: str = "none"      # "none" or "sqrt" (inverse square-root frequency)
+    val_fraction: float = 0.1
+    val_by: str = "example"         # "example" or "source" (whole records/files held out)
+    train_fraction: float = 1.0     # < 1: train on a stratified random subset (sweeps)
+    select: str = "accuracy"        # validation metric that picks the epoch: accuracy|macro_f1
+    augment: tuple[str, ...] = ()   # training-time input augmentations, see AUGMENTATIONS
+    seed: int = 1
+    data_seed: int | None = None    # split seed; None = the data set's default
+    threads: int = 2
+    notes: dict = field(default_factory=dict)
+
+    def with_(self, **kw: object) -> "TrainConfig":
+        """A copy with some fields replaced."""
+        return replace(self, **kw)
+
+
+CONFIGS: dict[str, TrainConfig] = {
+    "ecg-intra": TrainConfig("ecg-intra", "ecg", "intra", ECG_ARCH, "ecg-aami5-intra"),
+    "ecg-inter": TrainConfig("ecg-inter", "ecg", "inter", ECG_ARCH, "ecg-aami5-inter",
+                             epochs_float=20, epochs_qat=5, class_weight="sqrt",
+                             select="macro_f1"),
+    "eeg-inter": TrainConfig("eeg-inter", "eeg", "inter", EEG_ARCH, "eeg-bonn-e-vs-abcd",
+                             epochs_float=100, epochs_qat=10, batch=64, val_by="source",
+                             augment=("sign", "reverse", "scale")),
+}
+
+DEFAULT_OUTPUTS = {"ecg-intra": "models/ecg/model.json",
+                   "ecg-inter": "models/ecg/model-inter.json",
+                   "eeg-inter": "models/eeg/model.json"}
+
+
+def _aug_sign(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    flip = torch.rand(len(x), generator=g) < 0.5
+    return torch.where(flip[:, None, None], torch.clamp(256 - x, 0, 255), x)
+
+
+def _aug_reverse(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    flip = torch.rand(len(x), generator=g) < 0.5
+    return torch.where(flip[:, None, None], x.flip(-1), x)
+
+
+def _aug_scale(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    a = torch.exp((torch.rand(len(x), generator=g) * 2 - 1) * 0.35).to(x.dtype)
+    return torch.clamp(torch.round((x - 128) * a[:, None, None]) + 128, 0, 255)
+
+
+#: Augmentations of integer-valued inputs around the offset 128 (EEG): polarity inversion,
+#: time reversal, amplitude scaling by exp(U(-0.35, 0.35)); each result is again 0..255 integers.
+AUGMENTATIONS = {"sign": _aug_sign, "reverse": _aug_reverse, "scale": _aug_scale}
+
+
+def _stratified_val(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    val = np.zeros(len(labels), dtype=bool)
+    for c in np.unique(labels):
+        idx = np.flatnonzero(labels == c)
+        val[rng.permutation(idx)[:int(round(fraction * len(idx)))]] = True
+    return val
+
+
+def _grouped_val(labels: np.ndarray, groups: np.ndarray, fraction: float,
+                 seed: int) -> np.ndarray:
+    """Hold out round(fraction * n) whole groups (files, records) of every class."""
+    rng = np.random.default_rng(seed)
+    names, first = np.unique(groups, return_index=True)
+    glabel = labels[first]
+    chosen: list[str] = []
+    for c in np.unique(glabel):
+        g = names[glabel == c]
+        chosen += list(rng.permutation(g)[:max(1, int(round(fraction * len(g))))])
+    return np.isin(groups, chosen)
+
+
+def _class_weights(labels: np.ndarray, n: int, mode: str) -> torch.Tensor | None:
+    if mode == "none":
+        return None
+    counts = np.bincount(labels, minlength=n).astype(np.float64)
+    w = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
+    w = w / (w * counts).sum() * counts.sum()
+    return torch.tensor(w, dtype=torch.float32)
+
+
+def _score(y: np.ndarray, pred: np.ndarray, n: int, metric: str) -> float:
+    rep = classification_report(y, pred, n)
+    return rep["accuracy"] if metric == "accuracy" else rep["macro_f1"]
+
+
+def _predict(net: QNet, x: torch.Tensor, batch: int = 4096) -> np.ndarray:
+    if net.folded:
+        return net.deployed(x)[0]
+    net.eval()
+    with torch.no_grad():
+        out = [net(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)]
+    net.train()
+    return torch.cat(out).numpy()
+
+
+def _run_phase(net: QNet, x: torch.Tensor, y: torch.Tensor, xv: torch.Tensor, yv: np.ndarray,
+               cfg: TrainConfig, epochs: int, lr: float, weights: torch.Tensor | None,
+               gen: torch.Generator, desc: str, progress: bool,
+               history: list[dict]) -> tuple[float, dict]:
+    """Train `epochs` epochs (Adam, cosine decay), keep the best validation state."""
+    if epochs <= 0:
+        return _score(yv, _predict(net, xv), net.n_classes, cfg.select), net.state_dict()
+    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=cfg.weight_decay)
+    steps = epochs * ((len(x) + cfg.batch - 1) // cfg.batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
+                                                pct_start=0.15 if not net.folded else 0.05)
+    dtype = torch.float64 if net.folded else torch.float32
+    best, best_state = -1.0, copy.deepcopy(net.state_dict())
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=steps, desc=desc, unit="batch", leave=False)
+    for ep in range(epochs):
+        net.train()
+        perm = torch.randperm(len(x), generator=gen)
+        total, seen = 0.0, 0
+        for i in range(0, len(x), cfg.batch):
+            idx = perm[i:i + cfg.batch]
+            xb = x[idx].to(dtype)
+            for name in cfg.augment:
+                xb = AUGMENTATIONS[name](xb, gen)
+            logits = net.float_logits(xb).float()
+            loss = F.cross_entropy(logits, y[idx], weight=weights)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+            seen += len(idx)
+            if bar is not None:
+                bar.update(1)
+        score = _score(yv, _predict(net, xv), net.n_classes, cfg.select)
+        history.append({"phase": desc, "epoch": ep + 1, "loss": total / seen,
+                        f"val_{cfg.select}": score})
+        if bar is not None:
+            bar.set_postfix(loss=f"{total / seen:.4f}", val=f"{score:.4f}")
+        if score > best:
+            best, best_state = score, copy.deepcopy(net.state_dict())
+    if bar is not None:
+        bar.close()
+    return best, best_state
+
+
+def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
+          evaluate_test: bool = True) -> dict:
+    """Train `cfg` from its seed; write the bundle to `out` (if given); return a report dict."""
+    t0 = time.time()
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    ds = datasets.build(cfg.dataset, cfg.split, "train", seed=cfg.data_seed, progress=progress)
+    if cfg.val_by == "source":
+        val = _grouped_val(ds.labels, ds.meta["source"], cfg.val_fraction, cfg.seed)
+    else:
+        val = _stratified_val(ds.labels, cfg.val_fraction, cfg.seed)
+    keep = ~val
+    if cfg.train_fraction < 1.0:
+        drop = _stratified_val(ds.labels, 1.0 - cfg.train_fraction, cfg.seed + 1)
+        keep &= ~drop
+    x = torch.from_numpy(ds.inputs[keep])
+    y = torch.from_numpy(ds.labels[keep])
+    xv = torch.from_numpy(ds.inputs[val])
+    yv = ds.labels[val]
+    c0, l0 = ds.inputs.shape[1:]
+    net = QNet(c0, l0, cfg.arch)
+    if net.n_classes != len(ds.classes):
+        raise ValueError(f"{cfg.name}: readout has {net.n_classes} outputs, data has "
+                         f"{len(ds.classes)} classes")
+    weights = _class_weights(ds.labels[keep], net.n_classes, cfg.class_weight)
+    history: list[dict] = []
+    best_f, state = _run_phase(net, x, y, xv, yv, cfg, cfg.epochs_float, cfg.lr, weights, gen,
+                               f"{cfg.name} float", progress, history)
+    net.load_state_dict(state)
+    net.fold_bn()
+    folded_score = _score(yv, _predict(net, xv), net.n_classes, cfg.select)
+    best_q, state = _run_phase(net, x, y, xv, yv, cfg, cfg.epochs_qat, cfg.lr_qat, weights, gen,
+                               f"{cfg.name} qat", progress, history)
+    if best_q >= folded_score:
+        net.load_state_dict(state)
+    train_seconds = time.time() - t0
+    report: dict = {"config": asdict(cfg), "n_weights": net.n_weights(),
+                    "val": {"metric": cfg.select, "float_best": best_f,
+                            "folded_before_qat": folded_score, "qat_best": best_q},
+                    "train_examples": int(len(x)), "val_examples": int(len(xv)),
+                    "history": history, "train_seconds": round(train_seconds, 1)}
+    if evaluate_test:
+        test = datasets.build(cfg.dataset, cfg.split, "test", seed=cfg.data_seed)
+        pred, _ = net.deployed(test.inputs)
+        report["test"] = classification_report(test.labels, pred, net.n_classes, ds.classes)
+        report["test_examples"] = len(test)
+    # everything that determines the weights, and nothing that varies between runs (time),
+    # so that retraining reproduces the committed bundle byte for byte
+    training_info = {"config": cfg.name, "dataset": cfg.dataset, "split": cfg.split,
+                     "data_seed": ds.seed, "seed": cfg.seed, "threads": cfg.threads,
+                     "classes": ds.classes, "epochs_float": cfg.epochs_float,
+                     "epochs_qat": cfg.epochs_qat, "batch": cfg.batch, "lr": cfg.lr,
+                     "lr_qat": cfg.lr_qat, "weight_decay": cfg.weight_decay,
+                     "class_weight": cfg.class_weight, "augment": list(cfg.augment),
+                     "val_fraction": cfg.val_fraction, "val_by": cfg.val_by,
+                     "select": cfg.select, "train_fraction": cfg.train_fraction,
+                     "torch": torch.__version__}
+    if "test" in report:
+        training_info["test_accuracy_pytorch_deployed"] = report["test"]["accuracy"]
+    bundle = export_bundle(net, cfg.bundle_name, ds.classes, ds.preprocess, training_info)
+    report["bundle"] = bundle
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(bundle, separators=(",", ":")) + "\n")
+        report["bundle_bytes"] = out.stat().st_size
+    report["net"] = net
+    return report
+
+
+def save_report(report: dict, path: Path) -> None:
+    """Write a training report (without the bundle and the network) as JSON."""
+    slim = {k: v for k, v in report.items() if k not in ("bundle", "net")}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(slim, indent=1, default=str) + "\n")

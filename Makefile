@@ -52,6 +52,14 @@ regress-full: setup  ## whole ECG (intra+inter) and EEG test parts through the R
 demo: setup  ## the committed ECG model on real MIT-BIH test beats through the RTL (Verilator)
 	$(PY) scripts/demo.py
 
+.PHONY: data train sweep
+data: setup  ## fetch the real data if absent (offline: one-line error), verify checksums, build dataset caches
+	$(PY) scripts/make_data.py
+train: data  ## retrain the default bundles from fixed seeds (2 threads, ~21 min) and regenerate docs/results.md
+	$(PY) -m golden.cli train && $(PY) -m training.results
+sweep: data  ## the T / network-size sweep behind models/ecg/sweep*.png
+	$(PY) -m training.sweep && $(PY) -m training.results
+
 .PHONY: coverage
 coverage: setup  ## Verilator line/branch/toggle + functional coverage of rtl/ (reports/coverage/; fails under target)
 	$(PY) scripts/coverage.py --jobs $(JOBS)

@@ -111,8 +111,11 @@ def _section(m: dict, png: str) -> list[str]:
              f"{m['bundle_bytes']} bytes.",
              f"* **Cycles per inference** (golden timing model, docs/architecture.md §7): "
              f"{m['cycles']}.",
-             f"* **Training**: seed {m['seed']}, split seed {m['data_seed']}, "
-             f"{m['train_seconds']} s on {m['threads']} threads; reproduce with "
+             f"* **Training**: seed {m['seed']}, "
+             + ("split by fixed record lists, "
+                if (m["dataset"], m["split"]) == ("ecg", "inter")
+                else f"split seed {m['data_seed']}, ")
+             + f"{m['train_seconds']} s on {m['threads']} threads; reproduce with "
              f"`{m['command']}`.", "",
              "| layer | shape | weights | activation |", "|---|---|---|---|"]
     for i, L in enumerate(m["layers"]):
@@ -166,7 +169,8 @@ def write_card(model_dir: Path, kind: str) -> Path:
     """Render model_dir/MODEL_CARD.md from every model_dir/*.metrics.json."""
     model_dir = Path(model_dir)
     lines = list(CARD_INTRO[kind])
-    for mpath in sorted(model_dir.glob("*.metrics.json")):
+    for mpath in sorted(model_dir.glob("*.metrics.json"),
+                        key=lambda p: (p.name != "model.metrics.json", p.name)):
         m = json.loads(mpath.read_text())
         png = mpath.name.replace(".metrics.json", ".confusion.png")
         lines += _section(m, png)

@@ -40,7 +40,8 @@ SEED = 20240506
 
 PREPROCESS = {
     "dataset": "MIT-BIH Arrhythmia Database v1.0.0 (PhysioNet mitdb), reference annotations 'atr'",
-    "examples": "one per beat annotation whose symbol is in the AAMI map; other annotations skipped",
+    "examples": "one per beat annotation whose symbol is in the AAMI map; other annotations "
+                "skipped",
     "classes_aami": {c: list(s) for c, s in AAMI.items()},
     "signal": "lead MLII, digital ADC units as stored (wfdb rdrecord physical=False); records "
               "without MLII (102, 104) use their first signal (V5)",

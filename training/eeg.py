@@ -23,9 +23,7 @@ WINDOW = 512
 HOP = 256
 FACTOR = 2
 OUT_LEN = WINDOW // FACTOR
-DIVISOR = 16       # linear scaling: applied to the block sum of FACTOR samples
-SQRT_GAIN = 4      # square-root companding: x = 128 + sgn(s) * min(127, isqrt(SQRT_GAIN*|s|))
-SCALING = "linear"
+DIVISOR = 16       # applied to the block sum of FACTOR samples
 OFFSET = 128
 TEST_FRACTION = 0.2
 SEED = 20010100
@@ -44,13 +42,10 @@ def preprocess_dict() -> dict:
         "filtering": "none (beyond the 0.53-40 Hz band-pass of the original recordings)",
         "resampling": {"method": f"decimation by block sums of {FACTOR} consecutive raw samples: "
                                  f"s[j] = v[{FACTOR}j] + ... + v[{FACTOR}j+{FACTOR - 1}]",
-                       "factor": FACTOR, "target_rate_hz": RAW_RATE / FACTOR, "length": WINDOW // FACTOR},
-        "scaling": (f"x[j] = min(255, max(0, floor(s[j] / {DIVISOR}) + {OFFSET})) (floor "
-                    "towards minus infinity); fixed for all windows, so amplitude is kept"
-                    if SCALING == "linear" else
-                    f"square-root companding: x[j] = {OFFSET} + sign(s[j]) * min(127, "
-                    f"isqrt({SQRT_GAIN} * |s[j]|)), isqrt = integer square root (floor); fixed "
-                    "for all windows, so amplitude is kept"),
+                       "factor": FACTOR, "target_rate_hz": RAW_RATE / FACTOR,
+                       "length": WINDOW // FACTOR},
+        "scaling": f"x[j] = min(255, max(0, floor(s[j] / {DIVISOR}) + {OFFSET})) (floor "
+                   "towards minus infinity); fixed for all windows, so amplitude is kept",
         "layout": f"x shape (1, {WINDOW // FACTOR}), uint8",
     }
 
@@ -99,22 +94,10 @@ def scale_windows(segment: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return scale(sums)[:, None, :]
 
 
-def isqrt(v: np.ndarray) -> np.ndarray:
-    """Exact integer square root floor(sqrt(v)) of non-negative int64 values."""
-    v = np.asarray(v, dtype=np.int64)
-    r = np.floor(np.sqrt(v.astype(np.float64))).astype(np.int64)
-    r -= (r * r > v)                       # correct the float estimate by at most one step
-    r += ((r + 1) * (r + 1) <= v)
-    return r
-
-
 def scale(sums: np.ndarray) -> np.ndarray:
     """uint8 inputs from integer block sums (see PREPROCESS['scaling'])."""
     sums = np.asarray(sums, dtype=np.int64)
-    if SCALING == "linear":
-        return np.clip(np.floor_divide(sums, DIVISOR) + OFFSET, 0, 255).astype(np.uint8)
-    mag = np.minimum(127, isqrt(SQRT_GAIN * np.abs(sums)))
-    return (OFFSET + np.sign(sums) * mag).astype(np.uint8)
+    return np.clip(np.floor_divide(sums, DIVISOR) + OFFSET, 0, 255).astype(np.uint8)
 
 
 def all_windows(folder: Path, progress: bool = False) -> Windows:

@@ -61,7 +61,9 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, n: int,
 def format_report(rep: dict) -> str:
     """Human-readable table of a classification_report."""
     def pct(v: float) -> str:
-        return "   n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:6.2f}"
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "   n/a"
+        return f"{100 * v:6.2f}"
 
     lines = [f"examples {rep['n']}   accuracy {pct(rep['accuracy']).strip()}%   "
              f"macro F1 {pct(rep['macro_f1']).strip()}%",

@@ -21,7 +21,7 @@ def data_root() -> Path:
 
 
 def cache_root() -> Path:
-    """Git-ignored cache directory (datasets, checksum verdicts): $SPARROW_CACHE or <repo>/.cache."""
+    """Git-ignored cache (datasets, checksum verdicts): $SPARROW_CACHE or <repo>/.cache."""
     env = os.environ.get("SPARROW_CACHE")
     root = Path(env) if env else REPO_ROOT / ".cache"
     if not root.is_absolute():

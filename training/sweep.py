@@ -1,7 +1,8 @@
 """Sweep of T (levels per layer) and of network size for the ECG intra model, on validation.
 
 Every point is a short training run (6 + 2 epochs on a stratified half of the train part, to
-keep the sweep within minutes on two shared cores) from the same seed; the figure of merit is deployed-mode accuracy on the validation split held out of the train part
+keep the sweep within minutes on two shared cores) from the same seed; the figure of merit is
+deployed-mode accuracy on the validation split held out of the train part
 (the test part is never looked at here). `python -m training.sweep` writes
 models/ecg/sweep.json, models/ecg/sweep-T.png and models/ecg/sweep-weights.png.
 
@@ -54,7 +55,7 @@ def choose(points: list[dict], key: str) -> int:
     return min(p[key] for p in points if p["val_accuracy"] >= best - TOLERANCE)
 
 
-def run_sweep(epochs_float: int = 6, epochs_qat: int = 2, threads: int = 2,
+def run_sweep(epochs_float: int = 6, epochs_qat: int = 2, threads: int = 1,
               progress: bool = True) -> dict:
     """Run the three sweeps (each point reuses an identical earlier run); return results."""
     base = CONFIGS["ecg-intra"].with_(epochs_float=epochs_float, epochs_qat=epochs_qat,
@@ -135,7 +136,8 @@ def plot(res: dict, out_dir: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command line: python -m training.sweep [--threads N] [--epochs-float N] [--out DIR]."""
     ap = argparse.ArgumentParser(prog="python -m training.sweep", description=__doc__)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1: the committed sweep.json was made with 1)")
     ap.add_argument("--epochs-float", type=int, default=6)
     ap.add_argument("--epochs-qat", type=int, default=2)
     ap.add_argument("--out", type=Path, default=REPO_ROOT / "models" / "ecg")

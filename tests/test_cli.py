@@ -237,14 +237,14 @@ def test_subcommand_registration(capsys, monkeypatch: pytest.MonkeyPatch) -> Non
     mod.register = register
     monkeypatch.setitem(sys.modules, "fake_cli_hello", mod)
     monkeypatch.setattr(cli, "SUBCOMMANDS",
-                        cli.SUBCOMMANDS + ["fake_cli_hello", "nosuchpkg.cli_train"])
+                        cli.SUBCOMMANDS + ["fake_cli_hello", "nosuchpkg.cli_frobnicate"])
     assert run_main(capsys, ["hello"])[:2] == (0, "hi\n")
     rc, _, err = run_main(capsys, ["hello", "--fail"])
     assert rc == 1
     assert_one_line_error(err, "hello failed with a second line")
-    rc, _, err = run_main(capsys, ["train"])
+    rc, _, err = run_main(capsys, ["frobnicate"])
     assert rc == 1
-    assert_one_line_error(err, "subcommand 'train' is unavailable", "nosuchpkg")
+    assert_one_line_error(err, "subcommand 'frobnicate' is unavailable", "nosuchpkg")
 
 
 def test_broken_subcommand_module_is_not_hidden(tmp_path: Path,

@@ -4,6 +4,8 @@
 * clock / reset / cycle-counter helpers and valid/ready pattern generators;
 * :class:`Expected` / :class:`Observed` transactions and :class:`InOrderScoreboard`, a cocotb-bus
   scoreboard that records mismatches with everything needed to debug them;
+* :class:`PerCycleBench` / :class:`ArmedMonitor`: the skeleton of the benches of units without a
+  handshake (mac_array, argmax, the SRAMs): one operation per cycle, one prediction per cycle;
 * :func:`run_bench`, the pytest entry point that builds and runs a bench through
   ``cocotb_tools.runner`` with a build directory unique to (module, simulator, parameters);
   with ``SPARROW_COVERAGE=1`` it builds Verilator with code coverage in a separate directory and
@@ -32,7 +34,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.handle import SimHandleBase
 from cocotb.task import current_task
-from cocotb.triggers import ClockCycles, NextTimeStep, ReadOnly, RisingEdge
+from cocotb.triggers import ClockCycles, Event, NextTimeStep, ReadOnly, RisingEdge
 from cocotb_bus.drivers import BusDriver
 from cocotb_bus.monitors import BusMonitor
 from cocotb_bus.scoreboard import Scoreboard
@@ -267,6 +269,28 @@ class CycleMonitor(BusMonitor):
                 self._recv(Observed(tr, self.counter.cycle + (1 if self.input_side else 0)))
 
 
+class ArmedMonitor(CycleMonitor):
+    """Output monitor that reports only in the cycles the model holds a prediction for.
+
+    The bench's model adds the cycle number to ``armed`` when it predicts that cycle's outputs;
+    subclasses implement :meth:`read`, which turns the sampled signals into the value compared.
+    """
+
+    def __init__(self, *args: Any, armed: set[int], **kwargs: Any) -> None:
+        self.armed = armed
+        super().__init__(*args, **kwargs)
+
+    def read(self) -> Any:
+        """The outputs of this cycle as the value the model predicted."""
+        raise NotImplementedError
+
+    def sample(self) -> Any:
+        if self.counter.cycle not in self.armed:
+            return None
+        self.armed.discard(self.counter.cycle)
+        return self.read()
+
+
 # ---------------------------------------------------------------------------------------------
 # transactions and the in-order scoreboard
 
@@ -378,6 +402,79 @@ class InOrderScoreboard(Scoreboard):
         observation of the current cycle has been compared."""
         await ReadOnly()
         await NextTimeStep()
+
+
+class PerCycleBench:
+    """Skeleton of a bench for a unit that takes one operation per cycle (no handshake).
+
+    Wires a clock, a :class:`CycleCounter`, a :class:`CycleDriver` (``driver_cls``), an
+    input-side monitor (``in_monitor_cls``) whose every observation goes through :meth:`predict`,
+    an :class:`ArmedMonitor` (``out_monitor_cls``) and an :class:`InOrderScoreboard`: each
+    observed input cycle yields one cycle-stamped expectation, compared with the outputs of the
+    same cycle. Subclasses set the three classes, the ``idle`` operation, the reference model
+    state, and implement :meth:`predict`; :attr:`ops` numbers the observed cycles (the
+    ``op`` context of every expectation), which is what injected-fault tests aim at.
+    """
+
+    driver_cls: type[CycleDriver]
+    in_monitor_cls: type[CycleMonitor]
+    out_monitor_cls: type[ArmedMonitor]
+    match: Callable[[Any, Any], bool] | None = None  # custom equality of expectations
+
+    def __init__(self, dut: SimHandleBase, module: str, idle: Any,
+                 log: logging.Logger | None = None,
+                 out_monitor_kwargs: Mapping[str, Any] | None = None) -> None:
+        self.dut = dut
+        self.module = module
+        self.log = log or get_logger(module)
+        self.rng = seeded_rng()
+        self.idle = idle
+        self.ops = 0
+        start_clock(dut.clk)
+        self.counter = CycleCounter(dut.clk)
+        self.driver = self.driver_cls(dut, dut.clk, idle, log=self.log.getChild("driver"))
+        self.armed: set[int] = set()
+        self.in_mon = self.in_monitor_cls(dut, dut.clk, self.counter,
+                                          log=self.log.getChild("in_mon"), callback=self._observe)
+        self.out_mon = self.out_monitor_cls(dut, dut.clk, self.counter,
+                                            log=self.log.getChild("out_mon"), armed=self.armed,
+                                            **dict(out_monitor_kwargs or {}))
+        self.expected: list[Expected] = []
+        self.scoreboard = InOrderScoreboard(dut, module, self.log)
+        self.scoreboard.add_interface(self.out_mon, self.expected)
+
+    def predict(self, op: Any) -> tuple[Any, dict[str, Any]]:
+        """Advance the reference model by one observed input cycle; return the outputs it
+        predicts for that cycle and the context a mismatch report shows."""
+        raise NotImplementedError
+
+    def _observe(self, obs: Observed) -> None:
+        value, context = self.predict(obs.value)
+        self.armed.add(obs.cycle)
+        self.expected.append(Expected(value, cycle=obs.cycle, context={"op": self.ops, **context},
+                                      match=self.match))
+        self.ops += 1
+
+    async def reset(self) -> None:
+        """Synchronous reset (the input monitor reports the reset cycles to the model)."""
+        await reset_sync(self.dut.clk, self.dut.rst_n)
+
+    async def run(self, ops: Sequence[Any]) -> None:
+        """Apply the operations on consecutive cycles, wait for the last one, then 2 idle cycles
+        so that its result has been observed."""
+        done = Event()
+        for i, op in enumerate(ops):
+            self.driver.append(op, event=done if i == len(ops) - 1 else None)
+        await done.wait()
+        await ClockCycles(self.dut.clk, 2)
+
+    async def check(self, n_ops: int = 0) -> None:
+        """Fail unless the scoreboard is clean, every expectation due by now was met, and at
+        least ``n_ops`` input cycles were observed (every cycle is checked, idle ones too)."""
+        await self.scoreboard.settle()
+        assert self.ops >= n_ops, (f"{self.module}: input monitor saw {self.ops} cycles, "
+                                   f"fewer than {n_ops} ops")
+        self.scoreboard.check(now=self.counter.cycle)
 
 
 # ---------------------------------------------------------------------------------------------

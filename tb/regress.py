@@ -46,7 +46,7 @@ from golden.randbundle import (
 )
 from golden.timing import counters_batch, layer_cycles, total_cycles, write_schedule
 from tb.faults import Fault, choose_fault, neuron_of
-from tb.sparrow_top.test_sparrow_top import ECG_CYCLE_BUDGET, RTL_FILES, first_divergence
+from tb.core import ECG_CYCLE_BUDGET, RTL_FILES, first_divergence
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REPORTS = REPO_ROOT / "reports"

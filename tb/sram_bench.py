@@ -5,9 +5,10 @@ module) and adds its own pytest runner. The tests read the geometry back from th
 WIDTH, MASK_W: parameters of sram_sp, localparams of the wrappers), so one set of tests covers
 every geometry.
 
-Structure: a per-cycle driver applies (ce, we, wmask, addr, wdata); an input monitor feeds a
-lane-level reference model of the array and of the read register (unwritten lanes are unknown
-and not compared); an output monitor compares rdata every cycle, one cycle after the access.
+Structure (:class:`tb.common.PerCycleBench`): a per-cycle driver applies (ce, we, wmask, addr,
+wdata); an input monitor feeds a lane-level reference model of the array and of the read
+register (unwritten lanes are unknown and not compared); an output monitor compares rdata every
+cycle, one cycle after the access.
 Backdoor helpers (``backdoor_write`` / ``backdoor_read``) reach the behavioural array directly,
 for benches that need to preload memories quickly.
 """
@@ -18,19 +19,14 @@ from dataclasses import dataclass
 
 import cocotb
 from cocotb.handle import SimHandleBase
-from cocotb.triggers import ClockCycles, Event
 
 from tb.common import (
-    CycleCounter,
+    ArmedMonitor,
     CycleDriver,
     CycleMonitor,
-    Expected,
-    InOrderScoreboard,
-    Observed,
+    PerCycleBench,
     get_logger,
     pack_lanes,
-    seeded_rng,
-    start_clock,
 )
 
 Lanes = tuple  # tuple[int | None, ...]: one entry per write-mask lane, None = unknown
@@ -83,20 +79,16 @@ class SramInMonitor(CycleMonitor):
                       int(b.wdata.value) if b.wdata.value.is_resolvable else 0)
 
 
-class SramOutMonitor(CycleMonitor):
+class SramOutMonitor(ArmedMonitor):
     """Reports rdata split into lanes (None for lanes with X/Z bits) in predicted cycles."""
 
     _signals = {"rdata": "rdata"}
 
-    def __init__(self, *args: object, mask_w: int, lane_w: int, armed: set[int],
-                 **kwargs: object) -> None:
-        self.mask_w, self.lane_w, self.armed = mask_w, lane_w, armed
+    def __init__(self, *args: object, mask_w: int, lane_w: int, **kwargs: object) -> None:
+        self.mask_w, self.lane_w = mask_w, lane_w
         super().__init__(*args, **kwargs)
 
-    def sample(self) -> Lanes | None:
-        if self.counter.cycle not in self.armed:
-            return None
-        self.armed.discard(self.counter.cycle)
+    def read(self) -> Lanes:
         bits = str(self.bus.rdata.value)  # MSB first
         width = len(bits)
         lanes = []
@@ -111,46 +103,36 @@ def lanes_match(expected: Lanes, got: Lanes) -> bool:
     return all(e is None or e == g for e, g in zip(expected, got))
 
 
-class TB:
-    """SRAM bench: clock, driver, monitors, lane-level reference model, scoreboard."""
+class TB(PerCycleBench):
+    """SRAM bench: the per-cycle skeleton with a lane-level reference model."""
+
+    driver_cls = SramDriver
+    in_monitor_cls = SramInMonitor
+    out_monitor_cls = SramOutMonitor
+    match = staticmethod(lanes_match)
 
     def __init__(self, dut: SimHandleBase) -> None:
-        self.dut = dut
         self.name = dut._name
-        self.log = get_logger(self.name)
         self.depth = int(dut.DEPTH.value)
         self.width = int(dut.WIDTH.value)
         self.mask_w = int(dut.MASK_W.value)
         self.lane_w = self.width // self.mask_w
         self.aw = len(dut.addr)
-        self.rng = seeded_rng()
-        self.log.info("%s DEPTH=%d WIDTH=%d MASK_W=%d (addr %d bits)", self.name, self.depth,
-                      self.width, self.mask_w, self.aw)
-        start_clock(dut.clk)
-        self.counter = CycleCounter(dut.clk)
-        self.idle = SramOp(0, 0, 0, 0, 0)
-        self.driver = SramDriver(dut, dut.clk, self.idle, log=self.log.getChild("driver"))
-        self.armed: set[int] = set()
-        self.in_mon = SramInMonitor(dut, dut.clk, self.counter, log=self.log.getChild("in_mon"),
-                                    callback=self.model)
-        self.out_mon = SramOutMonitor(dut, dut.clk, self.counter,
-                                      log=self.log.getChild("out_mon"), mask_w=self.mask_w,
-                                      lane_w=self.lane_w, armed=self.armed)
-        self.expected: list[Expected] = []
-        self.scoreboard = InOrderScoreboard(dut, self.name, self.log)
-        self.scoreboard.add_interface(self.out_mon, self.expected)
         self.mem: dict[int, list[int | None]] = {}
         self.rdata: list[int | None] = [None] * self.mask_w
-        self.ops = 0
         self.faults: set[int] = set()  # op numbers whose predicted read data is corrupted
+        log = get_logger(self.name)
+        log.info("%s DEPTH=%d WIDTH=%d MASK_W=%d (addr %d bits)", self.name, self.depth,
+                 self.width, self.mask_w, self.aw)
+        super().__init__(dut, self.name, SramOp(0, 0, 0, 0, 0), log,
+                         out_monitor_kwargs={"mask_w": self.mask_w, "lane_w": self.lane_w})
 
     def lanes_of(self, word: int) -> list[int]:
         mask = (1 << self.lane_w) - 1
         return [(word >> (self.lane_w * j)) & mask for j in range(self.mask_w)]
 
-    def model(self, obs: Observed) -> None:
+    def predict(self, op: SramOp) -> tuple[Lanes, dict[str, object]]:
         """Reference: a write updates the masked lanes and keeps rdata; a read loads rdata."""
-        op: SramOp = obs.value
         if op.ce and op.we:
             word = self.mem.setdefault(op.addr, [None] * self.mask_w)
             for j, v in enumerate(self.lanes_of(op.wdata)):
@@ -161,12 +143,8 @@ class TB:
         predicted = list(self.rdata)
         if self.ops in self.faults:
             predicted = [0 if v is None else v ^ 1 for v in predicted]
-        self.armed.add(obs.cycle)
-        self.expected.append(Expected(tuple(predicted), cycle=obs.cycle, match=lanes_match,
-                                      context={"op": self.ops, "ce": op.ce, "we": op.we,
-                                               "wmask": f"{op.wmask:0{self.mask_w}b}",
-                                               "addr": op.addr, "wdata": f"{op.wdata:#x}"}))
-        self.ops += 1
+        return tuple(predicted), {"ce": op.ce, "we": op.we, "wmask": f"{op.wmask:0{self.mask_w}b}",
+                                  "addr": op.addr, "wdata": f"{op.wdata:#x}"}
 
     def backdoor_write(self, addr: int, word: int) -> None:
         """Preload a word through the backdoor and tell the model."""
@@ -189,17 +167,6 @@ class TB:
 
     def word(self) -> int:
         return self.rng.getrandbits(self.width)
-
-    async def run(self, ops: list[SramOp]) -> None:
-        done = Event()
-        for i, op in enumerate(ops):
-            self.driver.append(op, event=done if i == len(ops) - 1 else None)
-        await done.wait()
-        await ClockCycles(self.dut.clk, 2)
-
-    async def check(self) -> None:
-        await self.scoreboard.settle()
-        self.scoreboard.check(now=self.counter.cycle)
 
 
 @cocotb.test()

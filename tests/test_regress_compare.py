@@ -219,3 +219,23 @@ def test_harness_hex_files() -> None:
     x = rng.integers(0, 256, size=(3, 2, 7), dtype=np.uint8)
     assert [int(v, 16) for v in _hex_lines(x.reshape(-1), 2).decode().split()] == \
         x.reshape(-1).tolist()
+
+
+def test_first_divergence_finds_each_kind_of_difference() -> None:
+    """tb.core.first_divergence: identical tables pass; a changed field, a missing tail and an
+    extra event are each reported at the right row with both sides."""
+    from tb.core import first_divergence
+
+    b, x = _case(11, n=1)
+    ev = trace(b, x[0]).events
+    assert len(ev) >= 3
+    assert first_divergence(ev, ev.copy()) is None
+    for col in range(4):
+        bad = ev.copy()
+        bad[2, col] += 1
+        i, text = first_divergence(ev, bad)
+        assert i == 2 and f"expected (cycle {ev[2, 0]}," in text and f"got (cycle {bad[2, 0]}," in text
+    i, text = first_divergence(ev, ev[:-1])
+    assert i == len(ev) - 1 and "no further event" in text
+    i, text = first_divergence(ev[:-1], ev)
+    assert i == len(ev) - 1 and "unexpected extra event" in text

@@ -1,10 +1,10 @@
 """cocotb bench for rtl/argmax.v: running argmax, first value after clr taken, later only if greater.
 
-Same structure as the mac_array bench: a per-cycle driver applies (clr, in_valid, value_i,
-idx_i), an input monitor feeds the reference model (reset counts as a clear), an output monitor
-compares (best_idx_o, best_val_o, seen_o) one cycle later. Directed tests: ties (lowest index
-wins), all-negative and extreme values, a single value, clr priority, ignored invalid cycles;
-seeded random logit vectors with random gaps; an injected-error test.
+Same structure as the mac_array bench (:class:`tb.common.PerCycleBench`): a per-cycle driver applies
+(clr, in_valid, value_i, idx_i), an input monitor feeds the reference model (reset counts as a
+clear), an output monitor compares (best_idx_o, best_val_o, seen_o) one cycle later. Directed tests:
+ties (lowest index wins), all-negative and extreme values, a single value, clr priority, ignored
+invalid cycles; seeded random logit vectors with random gaps; an injected-error test.
 Run: ``make sim`` here (SIM=icarus|verilator, WAVES=1) or ``pytest tb/argmax``.
 """
 
@@ -15,20 +15,14 @@ from dataclasses import dataclass
 import cocotb
 import pytest
 from cocotb.handle import SimHandleBase
-from cocotb.triggers import ClockCycles, Event
 
 from tb.common import (
-    CycleCounter,
+    ArmedMonitor,
     CycleDriver,
     CycleMonitor,
-    Expected,
-    InOrderScoreboard,
-    Observed,
+    PerCycleBench,
     get_logger,
-    reset_sync,
     run_bench,
-    seeded_rng,
-    start_clock,
 )
 
 MODULE = "argmax"
@@ -68,52 +62,35 @@ class ArgInMonitor(CycleMonitor):
                      int(b.idx.value), rst=int(self.in_reset))
 
 
-class ArgOutMonitor(CycleMonitor):
+class ArgOutMonitor(ArmedMonitor):
     """Reports (seen, best index, best value) in cycles the model has a prediction for."""
 
     _signals = {"idx": "best_idx_o", "val": "best_val_o", "seen": "seen_o"}
 
-    def __init__(self, *args: object, armed: set[int], **kwargs: object) -> None:
-        self.armed = armed
-        super().__init__(*args, **kwargs)
-
-    def sample(self) -> tuple[int, int, int] | None:
-        if self.counter.cycle not in self.armed:
-            return None
-        self.armed.discard(self.counter.cycle)
+    def read(self) -> tuple[int, int, int]:
         b = self.bus
         return int(b.seen.value), int(b.idx.value), b.val.value.to_signed()
 
 
-class TB:
-    """argmax bench: clock, driver, monitors, reference model, scoreboard."""
+class TB(PerCycleBench):
+    """argmax bench: the per-cycle skeleton with a running-argmax reference model."""
+
+    driver_cls = ArgDriver
+    in_monitor_cls = ArgInMonitor
+    out_monitor_cls = ArgOutMonitor
 
     def __init__(self, dut: SimHandleBase) -> None:
-        self.dut = dut
         self.acc_w = int(dut.ACC_W.value)
         self.idx_w = int(dut.IDX_W.value)
         self.vmin, self.vmax = -(1 << (self.acc_w - 1)), (1 << (self.acc_w - 1)) - 1
         self.n_idx = 1 << self.idx_w
-        self.rng = seeded_rng()
-        LOG.info("argmax ACC_W=%d IDX_W=%d", self.acc_w, self.idx_w)
-        start_clock(dut.clk)
-        self.counter = CycleCounter(dut.clk)
-        self.driver = ArgDriver(dut, dut.clk, ArgOp(0, 0, 0, 0), log=LOG.getChild("driver"))
-        self.armed: set[int] = set()
-        self.in_mon = ArgInMonitor(dut, dut.clk, self.counter, log=LOG.getChild("in_mon"),
-                                   callback=self.model)
-        self.out_mon = ArgOutMonitor(dut, dut.clk, self.counter, log=LOG.getChild("out_mon"),
-                                     armed=self.armed)
-        self.expected: list[Expected] = []
-        self.scoreboard = InOrderScoreboard(dut, MODULE, LOG)
-        self.scoreboard.add_interface(self.out_mon, self.expected)
         self.state = (0, 0, 0)  # seen, index, value (the reset values)
-        self.ops = 0
         self.faults: set[int] = set()  # op numbers whose predicted index is corrupted
+        LOG.info("argmax ACC_W=%d IDX_W=%d", self.acc_w, self.idx_w)
+        super().__init__(dut, MODULE, ArgOp(0, 0, 0, 0), LOG)
 
-    def model(self, obs: Observed) -> None:
+    def predict(self, op: ArgOp) -> tuple[tuple[int, int, int], dict[str, int]]:
         """Reference: reset/clr forget; a valid value is taken if first or strictly greater."""
-        op: ArgOp = obs.value
         seen, _, best = self.state
         if op.rst or op.clr:
             self.state = (0, 0, 0)
@@ -122,14 +99,8 @@ class TB:
         predicted = self.state
         if self.ops in self.faults:
             predicted = (predicted[0], (predicted[1] + 1) % self.n_idx, predicted[2])
-        self.armed.add(obs.cycle)
-        self.expected.append(Expected(predicted, cycle=obs.cycle, context={
-            "op": self.ops, "rst": op.rst, "clr": op.clr, "in_valid": op.valid,
-            "value": op.value, "idx": op.idx}))
-        self.ops += 1
-
-    async def reset(self) -> None:
-        await reset_sync(self.dut.clk, self.dut.rst_n)
+        return predicted, {"rst": op.rst, "clr": op.clr, "in_valid": op.valid,
+                           "value": op.value, "idx": op.idx}
 
     def junk(self) -> ArgOp:
         """An invalid cycle with random data on value/idx (must be ignored)."""
@@ -157,17 +128,6 @@ class TB:
         if kind < 0.7:  # extremes
             return [rng.choice([self.vmin, self.vmax, 0, -1]) for _ in range(n)]
         return [rng.randint(self.vmin, self.vmax) for _ in range(n)]
-
-    async def run(self, ops: list[ArgOp]) -> None:
-        done = Event()
-        for i, op in enumerate(ops):
-            self.driver.append(op, event=done if i == len(ops) - 1 else None)
-        await done.wait()
-        await ClockCycles(self.dut.clk, 2)
-
-    async def check(self) -> None:
-        await self.scoreboard.settle()
-        self.scoreboard.check(now=self.counter.cycle)
 
 
 @cocotb.test()

@@ -1,9 +1,10 @@
 """cocotb bench for rtl/mac_array.v: LANES multiply-accumulate lanes with clr priority and lane enables.
 
-Every cycle is a transaction: a per-cycle driver applies (clr, en, x_i, w_i, lane_en), an input
-monitor feeds a reference model of the lane sums, and an output monitor compares sum_o with the
-model one cycle later (cycle-exact, in order). Directed tests for clr priority, lane enables and
-extreme products; seeded random operation streams; reset; an injected-error test.
+Every cycle is a transaction (:class:`tb.common.PerCycleBench`): a per-cycle driver applies (clr,
+en, x_i, w_i, lane_en), an input monitor feeds a reference model of the lane sums, and an output
+monitor compares sum_o with the model one cycle later (cycle-exact, in order). Directed tests for
+clr priority, lane enables and extreme products; seeded random operation streams; reset; an
+injected-error test.
 Run: ``make sim`` here (SIM=icarus|verilator, WAVES=1) or ``pytest tb/mac_array``.
 """
 
@@ -14,22 +15,17 @@ from dataclasses import dataclass
 import cocotb
 import pytest
 from cocotb.handle import SimHandleBase
-from cocotb.triggers import ClockCycles, Event, ReadOnly, RisingEdge
+from cocotb.triggers import ReadOnly, RisingEdge
 
 from tb.common import (
-    CycleCounter,
+    ArmedMonitor,
     CycleDriver,
     CycleMonitor,
-    Expected,
-    InOrderScoreboard,
-    Observed,
+    PerCycleBench,
     get_logger,
     pack_lanes,
-    reset_sync,
     run_bench,
-    seeded_rng,
     split_lanes,
-    start_clock,
 )
 
 MODULE = "mac_array"
@@ -71,57 +67,43 @@ class MacInMonitor(CycleMonitor):
                      int(b.lane_en.value), rst=int(self.in_reset))
 
 
-class MacOutMonitor(CycleMonitor):
+class MacOutMonitor(ArmedMonitor):
     """Reports the lane sums in cycles the model has a prediction for."""
 
     _signals = {"sum": "sum_o"}
 
-    def __init__(self, *args: object, lanes: int, sum_w: int, armed: set[int],
-                 **kwargs: object) -> None:
-        self.lanes, self.sum_w, self.armed = lanes, sum_w, armed
+    def __init__(self, *args: object, lanes: int, sum_w: int, **kwargs: object) -> None:
+        self.lanes, self.sum_w = lanes, sum_w
         super().__init__(*args, **kwargs)
 
-    def sample(self) -> tuple[int, ...] | None:
-        if self.counter.cycle not in self.armed:
-            return None
-        self.armed.discard(self.counter.cycle)
+    def read(self) -> tuple[int, ...]:
         return tuple(split_lanes(int(self.bus.sum.value), self.lanes, self.sum_w, signed=True))
 
 
-class TB:
-    """mac_array bench: clock, driver, monitors, reference model, scoreboard."""
+class TB(PerCycleBench):
+    """mac_array bench: the per-cycle skeleton with a lane-sum reference model."""
+
+    driver_cls = MacDriver
+    in_monitor_cls = MacInMonitor
+    out_monitor_cls = MacOutMonitor
 
     def __init__(self, dut: SimHandleBase) -> None:
-        self.dut = dut
         self.lanes = int(dut.LANES.value)
         self.acc_w = int(dut.ACC_W.value)
         self.sum_w = self.acc_w + 1
-        self.rng = seeded_rng()
-        LOG.info("mac_array LANES=%d ACC_W=%d", self.lanes, self.acc_w)
-        start_clock(dut.clk)
-        self.counter = CycleCounter(dut.clk)
-        self.idle = MacOp(0, 0, 0, 0, 0)
-        self.driver = MacDriver(dut, dut.clk, self.idle, log=LOG.getChild("driver"))
-        self.armed: set[int] = set()
-        self.in_mon = MacInMonitor(dut, dut.clk, self.counter, log=LOG.getChild("in_mon"),
-                                   callback=self.model)
-        self.out_mon = MacOutMonitor(dut, dut.clk, self.counter, log=LOG.getChild("out_mon"),
-                                     lanes=self.lanes, sum_w=self.sum_w, armed=self.armed)
-        self.expected: list[Expected] = []
-        self.scoreboard = InOrderScoreboard(dut, MODULE, LOG)
-        self.scoreboard.add_interface(self.out_mon, self.expected)
         self.sums = [0] * self.lanes
-        self.ops = 0
-        self.faults: dict[int, int] = {}  # op index -> lane whose predicted sum is corrupted
+        self.faults: dict[int, int] = {}  # op number -> lane whose predicted sum is corrupted
+        LOG.info("mac_array LANES=%d ACC_W=%d", self.lanes, self.acc_w)
+        super().__init__(dut, MODULE, MacOp(0, 0, 0, 0, 0), LOG,
+                         out_monitor_kwargs={"lanes": self.lanes, "sum_w": self.sum_w})
 
     def wrap(self, v: int) -> int:
         """Two's complement wrap to the lane width (never reached by legal bundles)."""
         half = 1 << self.acc_w
         return ((v + half) % (2 * half)) - half
 
-    def model(self, obs: Observed) -> None:
+    def predict(self, op: MacOp) -> tuple[tuple[int, ...], dict[str, object]]:
         """Reference: reset or clr clears every lane, else en adds w*x on enabled lanes."""
-        op: MacOp = obs.value
         w = split_lanes(op.w, self.lanes, 8, signed=True)
         if op.rst or op.clr:
             self.sums = [0] * self.lanes
@@ -131,15 +113,8 @@ class TB:
         predicted = list(self.sums)
         if self.ops in self.faults:
             predicted[self.faults[self.ops]] += 1
-        self.armed.add(obs.cycle)
-        self.expected.append(Expected(
-            tuple(predicted), cycle=obs.cycle,
-            context={"op": self.ops, "rst": op.rst, "clr": op.clr, "en": op.en, "x": op.x, "w": w,
-                     "lane_en": f"{op.lane_en:0{self.lanes}b}"}))
-        self.ops += 1
-
-    async def reset(self) -> None:
-        await reset_sync(self.dut.clk, self.dut.rst_n)
+        return tuple(predicted), {"rst": op.rst, "clr": op.clr, "en": op.en, "x": op.x, "w": w,
+                                  "lane_en": f"{op.lane_en:0{self.lanes}b}"}
 
     def op(self, clr: int = 0, en: int = 1, x: int = 0, w: list[int] | None = None,
            lane_en: int | None = None) -> MacOp:
@@ -155,20 +130,6 @@ class TB:
         lane_en = (rng.getrandbits(self.lanes) if rng.random() < 0.5
                    else (1 << self.lanes) - 1)
         return self.op(int(rng.random() < p_clr), int(rng.random() < p_en), x, w, lane_en)
-
-    async def run(self, ops: list[MacOp]) -> None:
-        """Apply the operations on consecutive cycles and wait for the last result."""
-        done = Event()
-        for i, op in enumerate(ops):
-            self.driver.append(op, event=done if i == len(ops) - 1 else None)
-        await done.wait()
-        await ClockCycles(self.dut.clk, 2)
-
-    async def check(self, n_ops: int) -> None:
-        """Scoreboard clean; every cycle (idle ones too) is checked, so at least n_ops were."""
-        await self.scoreboard.settle()
-        assert self.ops >= n_ops, f"input monitor saw {self.ops} cycles, fewer than {n_ops} ops"
-        self.scoreboard.check(now=self.counter.cycle)
 
 
 @cocotb.test()

@@ -79,19 +79,14 @@ from tb.common import (
     start_clock,
     REGRESSION_SEED,
 )
+from tb.core import ECG_CYCLE_BUDGET, EV_COLS, RTL_FILES, first_divergence
 from tb.ctrl.test_ctrl import check_reference
 from tb.stream import HandshakeMonitor, StreamSource, TraceMonitor
 
 MODULE = "sparrow_top"
 LOG = get_logger(MODULE)
-RTL_FILES = ["sparrow_top.v", "apb_regs.v", "ctrl.v", "stream_in.v", "mac_array.v", "ssf_fire.v",
-             "argmax.v", "sram_sp.v", "sram_sp_2048x64.v", "sram_sp_4096x8.v",
-             "sram_sp_128x256.v", "sram_sp_128x128.v"]
-
-ECG_CYCLE_BUDGET = 20_600     # docs: the default ECG network must finish within this
 CTRL_START, CTRL_ABORT = 1, 2
 ST_BUSY, ST_DONE, ST_ERROR, ST_LOADING = 1, 2, 4, 8
-EV_COLS = ("cycle", "layer", "index", "value")
 
 
 def env_int(name: str, default: int) -> int:
@@ -110,25 +105,6 @@ def worked_example_bundle() -> dict:
                     "weights": [[[1, -2, 3]], [[-4, 5, 7]]], "bias": [3, -10],
                     "activation": {"type": "none"}}],
     }
-
-
-def first_divergence(expected: np.ndarray, actual: np.ndarray) -> tuple[int, str] | None:
-    """(event number, description) of the first row where two event tables differ, or None."""
-    n = min(len(expected), len(actual))
-    for i in range(n):
-        if not np.array_equal(expected[i], actual[i]):
-            e, a = expected[i], actual[i]
-            return i, (f"event {i}: expected (cycle {e[0]}, layer {e[1]}, index {e[2]}, value "
-                       f"{e[3]}), got (cycle {a[0]}, layer {a[1]}, index {a[2]}, value {a[3]})")
-    if len(expected) != len(actual):
-        if len(expected) > n:
-            e = expected[n]
-            return n, (f"event {n}: expected (cycle {e[0]}, layer {e[1]}, index {e[2]}, value "
-                       f"{e[3]}), got no further event ({len(actual)} events in all)")
-        a = actual[n]
-        return n, (f"event {n}: unexpected extra event (cycle {a[0]}, layer {a[1]}, index "
-                   f"{a[2]}, value {a[3]}), {len(expected)} expected")
-    return None
 
 
 @dataclass

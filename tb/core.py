@@ -1,0 +1,44 @@
+"""What the benches of the whole core share (tb/sparrow_top, tb/top and the regression driver
+:mod:`tb.regress`): the RTL file list, the default ECG network's cycle budget, and the
+event-by-event comparison of trace tables.
+
+Importing this module never starts a simulation and does not import cocotb.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Every RTL file of the core, top first (build order does not matter to either simulator).
+RTL_FILES = ["sparrow_top.v", "apb_regs.v", "ctrl.v", "stream_in.v", "mac_array.v", "ssf_fire.v",
+             "argmax.v", "sram_sp.v", "sram_sp_2048x64.v", "sram_sp_4096x8.v",
+             "sram_sp_128x256.v", "sram_sp_128x128.v"]
+
+# docs/architecture.md §9: the default ECG network must finish within this many compute cycles.
+ECG_CYCLE_BUDGET = 20_600
+
+# Columns of a trace event table (golden.timing.trace(...).events and the RTL's trace port).
+EV_COLS = ("cycle", "layer", "index", "value")
+
+
+def _event(row: np.ndarray) -> str:
+    return f"(cycle {row[0]}, layer {row[1]}, index {row[2]}, value {row[3]})"
+
+
+def first_divergence(expected: np.ndarray, actual: np.ndarray) -> tuple[int, str] | None:
+    """(event number, description) of the first row where two event tables differ, or None.
+
+    Rows are (cycle, layer, index, value); a table that ends early or runs on is a divergence at
+    the first missing or extra row.
+    """
+    n = min(len(expected), len(actual))
+    for i in range(n):
+        if not np.array_equal(expected[i], actual[i]):
+            return i, f"event {i}: expected {_event(expected[i])}, got {_event(actual[i])}"
+    if len(expected) > n:
+        return n, (f"event {n}: expected {_event(expected[n])}, got no further event "
+                   f"({len(actual)} events in all)")
+    if len(actual) > n:
+        return n, (f"event {n}: unexpected extra event {_event(actual[n])}, "
+                   f"{len(expected)} expected")
+    return None

@@ -47,7 +47,7 @@ REGRESS_ARGS = $(if $(filter file,$(origin SIM)),,--sim $(SIM)) $(if $(SEED),--s
                $(if $(FAULT),--fault $(FAULT))
 regress: setup  ## top-level smoke regression: real ECG/EEG beats + 200 random bundles vs golden (both simulators)
 	$(PY) scripts/regress.py smoke $(REGRESS_ARGS) --jobs $(JOBS)
-regress-full: setup  ## whole ECG (intra+inter) and EEG test parts through the RTL on Verilator, 2 shards
+regress-full: setup  ## each committed bundle on the whole test part of its protocol (ECG intra+inter, EEG), Verilator, 2 shards
 	$(PY) scripts/regress.py full --sim verilator --shards $(JOBS) $(if $(SEED),--seed $(SEED))
 demo: setup  ## the committed ECG model on real MIT-BIH test beats through the RTL (Verilator)
 	$(PY) scripts/demo.py

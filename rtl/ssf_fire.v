@@ -8,7 +8,8 @@
 // shift/compare/subtract steps produce the exact floor quotient. A negative
 // acc fires 0. The result (or the logit, truncated to ACC_W bits; legal
 // bundles guarantee it fits) is registered: outputs follow in_valid by one
-// cycle.
+// cycle. While in_valid is low the datapath's operands are held at zero
+// (operand isolation), so the divider does not toggle with the MAC sums.
 `default_nettype none
 
 module ssf_fire #(
@@ -49,9 +50,19 @@ module ssf_fire #(
     localparam integer HI_W  = ACC_W + 1 - CNT_W;  // width of the non-negative acc >> CNT_W
 
     // ------------------------------------------------------------------
+    // Operand isolation: the lane sum changes on every MAC cycle, but the
+    // divider's result is only used when in_valid is high. Holding its
+    // operand at zero otherwise keeps the adder and the CNT_W divider steps
+    // from toggling on cycles whose result is thrown away (dynamic power;
+    // event-driven simulators also skip the evaluation).
+    // ------------------------------------------------------------------
+    wire [ACC_W:0]   sum_g  = in_valid ? sum_i : {(ACC_W + 1){1'b0}};
+    wire [ACC_W-1:0] bias_g = in_valid ? bias_i : {ACC_W{1'b0}};
+
+    // ------------------------------------------------------------------
     // Bias add (exact) and sign
     // ------------------------------------------------------------------
-    wire [SUM_W-1:0] acc_d = {sum_i[ACC_W], sum_i} + {{2{bias_i[ACC_W-1]}}, bias_i};
+    wire [SUM_W-1:0] acc_d = {sum_g[ACC_W], sum_g} + {{2{bias_g[ACC_W-1]}}, bias_g};
     wire             acc_neg_d = acc_d[SUM_W-1];
     wire [HI_W-1:0]  acc_hi_d  = acc_d[SUM_W-2:CNT_W];  // acc >> CNT_W when acc >= 0
 

@@ -53,19 +53,22 @@ def _accuracy_lines(res: LevelResult) -> list[str]:
         for j in (run.stats or {}).get("job_stats", []):
             if j.get("kind") != "real":
                 continue
-            key = j["name"].split("[")[0]
-            p = parts.setdefault(key, {"n": 0, "correct": 0, "agree": 0, "failing": 0})
+            key = f"{j['name'].split('[')[0]} ({j['bundle']})"
+            p = parts.setdefault(key, {"n": 0, "correct": 0, "gold": 0, "agree": 0,
+                                       "failing": 0})
             p["n"] += j["inputs"]
             p["correct"] += j.get("correct_rtl") or 0
+            p["gold"] += j.get("correct_golden") or 0
             p["agree"] += j["agree"]
             p["failing"] += j["failing"]
     lines = []
     for key, p in sorted(parts.items()):
         acc = 100.0 * p["correct"] / p["n"] if p["n"] else 0.0
-        same = "equal to the golden model on every example" if (
-            p["agree"] == p["n"] and p["failing"] == 0) else \
-            f"DIFFERS from the golden model on {p['n'] - p['agree']} classes / {p['failing']} " \
-            f"inputs"
+        gacc = 100.0 * p["gold"] / p["n"] if p["n"] else 0.0
+        same = f"golden model {gacc:.2f} %, equal on every example" if (
+            p["agree"] == p["n"] and p["failing"] == 0 and p["gold"] == p["correct"]) else \
+            f"DIFFERS from the golden model ({gacc:.2f} %) on {p['n'] - p['agree']} classes / " \
+            f"{p['failing']} inputs"
         lines.append(f"  {key}: {p['n']} examples, RTL accuracy {acc:.2f} % ({p['correct']}/"
                      f"{p['n']}), {same}")
     return lines

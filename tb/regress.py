@@ -329,6 +329,23 @@ def default_bundle(name: str, seed: int = 0) -> tuple[dict, str]:
     return bd, f"stand-in: random weights on the EEG default shape (seed {seed})"
 
 
+def committed_bundles(name: str) -> list[tuple[dict, str, str]]:
+    """Every committed bundle of a family (``models/<name>/*.json``, the default first) as
+    (bundle dict, origin, protocol it was trained for). Until none is committed: the stand-in of
+    :func:`default_bundle` on the family's default protocol."""
+    files = sorted(MODELS[name].parent.glob("*.json"), key=lambda p: (p != MODELS[name], p.name))
+    out = []
+    for path in files:
+        bd = json.loads(path.read_text())
+        if bd.get("format") != "sparrow-bundle":
+            continue  # e.g. sweep.json, *.metrics.json
+        out.append((bd, str(path.relative_to(REPO_ROOT)), bundle_split(bd, name)))
+    if not out:
+        bd, origin = default_bundle(name)
+        out.append((bd, origin, bundle_split(bd, name)))
+    return out
+
+
 def bundle_split(bundle: dict, dataset: str) -> str:
     """Protocol the bundle was trained for (its ``training`` key), else ecg intra / eeg inter."""
     tr = bundle.get("training") if isinstance(bundle.get("training"), dict) else {}
@@ -479,7 +496,8 @@ def make_plan(level: str, seed: int = DEFAULT_SEED, *, fault: str | None = None,
     """The jobs of a regression level (deterministic for a seed); shard k of n gets every n-th
     job. Levels: ``quick`` (a few real examples, 20 random bundles), ``smoke`` (>= 50 real test
     examples per class of both default bundles, 200 random bundles + corners), ``full`` (every
-    test example of ECG intra and inter and of EEG), ``bench`` / ``demo`` (ECG real beats)."""
+    committed ECG and EEG bundle on every test example of its own protocol: ECG intra and inter,
+    EEG inter), ``bench`` / ``demo`` (ECG real beats)."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
     rng = np.random.default_rng([seed, 0])
@@ -499,9 +517,10 @@ def make_plan(level: str, seed: int = DEFAULT_SEED, *, fault: str | None = None,
             rand = random_jobs(nr, seed)
             jobs += rand
     elif level == "full":
+        # each committed bundle on the whole test part of the protocol it was trained for (a
+        # bundle on another protocol's test part would score examples it was trained on)
         for name in ("ecg", "eeg"):
-            bd, origin = default_bundle(name)
-            for split in ("intra", "inter"):
+            for bd, origin, split in committed_bundles(name):
                 ds = _dataset(name, split)
                 for part in _chunks(np.arange(len(ds)), 2000):
                     jobs.append(real_job(f"{name}-{split}-test[{part[0]}:{part[-1] + 1}]", bd,

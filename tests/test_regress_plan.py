@@ -77,6 +77,26 @@ def test_shards_partition_the_full_plan() -> None:
 
     assert n["ecg-intra"] == len(build("ecg", "intra", "test"))
     assert n["ecg-inter"] == len(build("ecg", "inter", "test"))
+    assert n["eeg-inter"] == len(build("eeg", "inter", "test"))
+
+
+@needs_data
+def test_full_plan_runs_each_bundle_on_its_own_protocol() -> None:
+    """Each committed bundle sees only the test part of the protocol it was trained for: the
+    intra ECG bundle never scores inter-patient beats (it was trained on beats of those
+    records), and a protocol without a committed bundle (EEG intra) is not run at all."""
+    from tb.regress import committed_bundles
+
+    ecg = committed_bundles("ecg")
+    assert ecg[0][1] == "models/ecg/model.json"  # the default first
+    splits = {origin: split for _, origin, split in ecg + committed_bundles("eeg")}
+    full = make_plan("full", 1)
+    for j in full:
+        split = j.name.split("-")[1]
+        assert splits[j.origin] == split, (j.name, j.origin)
+        assert j.bundle["training"]["split"] == split
+    trained = {(o.split("/")[1], s) for o, s in splits.items()}
+    assert {tuple(j.name.split("-")[:2]) for j in full} == trained
 
 
 @needs_data

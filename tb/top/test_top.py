@@ -149,6 +149,8 @@ class RunStats:
               "accuracy_rtl": acc_rtl, "accuracy_golden": acc_gold,
               "correct_rtl": int(np.sum(rtl.classes == job.labels)) if acc_rtl is not None
               else None,
+              "correct_golden": int(np.sum(gold.classes == job.labels)) if acc_gold is not None
+              else None,
               "agree": int(np.sum(rtl.classes == gold.classes)),
               "cycles": sorted(set(int(c) for c in rtl.cycles)),
               "golden_cycles": gold.cycles, "taps": gold.taps,

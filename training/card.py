@@ -90,8 +90,33 @@ def write_metrics(path: Path, cfg_name: str, report: dict, bundle: dict, bundle_
     return m
 
 
-def _pct(v: float | None) -> str:
+def pct(v: float | None) -> str:
+    """A fraction as a percentage with 2 decimals ("n/a" when missing or NaN)."""
     return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}"
+
+
+def layer_class_tables(m: dict) -> list[str]:
+    """Markdown of one metrics record (``*.metrics.json``): the layer table, a blank line, the
+    per-class Se / +P / F1 table of the test part. Shared by the model cards and
+    docs/results.md."""
+    lines = ["| layer | shape | weights | activation |", "|---|---|---|---|"]
+    for i, L in enumerate(m["layers"]):
+        lines.append(f"| {i} | {L['shape']} | {L['weights']} | {L['activation']} |")
+    lines += ["", "| class | support | Se % | +P % | F1 % |", "|---|---|---|---|---|"]
+    for name, p in m["test"]["per_class"].items():
+        lines.append(f"| {name} | {p['support']} | {pct(p['se'])} | {pct(p['ppv'])} | "
+                     f"{pct(p['f1'])} |")
+    return lines
+
+
+def confusion_table(t: dict, corner: str = " ") -> list[str]:
+    """Markdown confusion matrix of a test report (rows true, columns predicted); ``corner`` is
+    the top-left header cell."""
+    lines = [f"|{corner}| " + " | ".join(t["classes"]) + " |",
+             "|---" * (len(t["classes"]) + 1) + "|"]
+    for name, row in zip(t["classes"], t["confusion"]):
+        lines.append(f"| **{name}** | " + " | ".join(str(v) for v in row) + " |")
+    return lines
 
 
 def _section(m: dict, png: str) -> list[str]:
@@ -103,8 +128,8 @@ def _section(m: dict, png: str) -> list[str]:
              f"* **Train / validation / test examples**: {m['train_examples']} / "
              f"{m['val_examples']} / {t['n']} (validation is held out of the train part and "
              "only picks the epoch).",
-             f"* **Accuracy (golden model, test part)**: **{_pct(t['accuracy'])}%**, macro F1 "
-             f"{_pct(t['macro_f1'])}%.",
+             f"* **Accuracy (golden model, test part)**: **{pct(t['accuracy'])}%**, macro F1 "
+             f"{pct(t['macro_f1'])}%.",
              f"* **Weights**: {mem['weights']} int8 ({mem['weight_bytes_int8']} bytes); hardware "
              f"image {mem['hw_image_bytes']} bytes ({mem['wmem_words']} weight words of 8 bytes "
              f"+ {mem['bias_theta_groups']} bias/threshold groups of 48 bytes); bundle file "
@@ -116,19 +141,9 @@ def _section(m: dict, png: str) -> list[str]:
                 if (m["dataset"], m["split"]) == ("ecg", "inter")
                 else f"split seed {m['data_seed']}, ")
              + f"{m['train_seconds']} s on {m['threads']} threads; reproduce with "
-             f"`{m['command']}`.", "",
-             "| layer | shape | weights | activation |", "|---|---|---|---|"]
-    for i, L in enumerate(m["layers"]):
-        lines.append(f"| {i} | {L['shape']} | {L['weights']} | {L['activation']} |")
-    lines += ["", "| class | support | Se % | +P % | F1 % |", "|---|---|---|---|---|"]
-    for name, p in t["per_class"].items():
-        lines.append(f"| {name} | {p['support']} | {_pct(p['se'])} | {_pct(p['ppv'])} | "
-                     f"{_pct(p['f1'])} |")
-    lines += ["", "Confusion matrix (rows true, columns predicted):", "",
-              "| | " + " | ".join(t["classes"]) + " |",
-              "|---" * (len(t["classes"]) + 1) + "|"]
-    for name, row in zip(t["classes"], t["confusion"]):
-        lines.append(f"| **{name}** | " + " | ".join(str(v) for v in row) + " |")
+             f"`{m['command']}`.", ""]
+    lines += layer_class_tables(m)
+    lines += ["", "Confusion matrix (rows true, columns predicted):", ""] + confusion_table(t)
     lines += ["", f"![confusion matrix]({png})", ""]
     return lines
 

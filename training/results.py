@@ -7,18 +7,14 @@ the page comes from those files, and each section names the command that produce
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 
+from training.card import confusion_table, layer_class_tables, pct
 from training.paths import REPO_ROOT
 
 TARGETS = {"ecg-intra": ("accuracy", 0.983, "ECG intra accuracy >= 98.3% (paper: 98.29%)"),
            "eeg-inter": ("accuracy", 0.98, "EEG Bonn E vs A-D accuracy >= 98% (inter protocol)")}
-
-
-def _pct(v: float | None) -> str:
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}"
 
 
 def _load(paths: list[Path]) -> list[dict]:
@@ -45,7 +41,7 @@ def render(root: Path = REPO_ROOT) -> str:
     for m in ms:
         t, mem = m["test"], m["memory"]
         L.append(f"| `{m['bundle']}` | {m['dataset']} `{m['split']}` | {t['n']} | "
-                 f"**{_pct(t['accuracy'])}** | {_pct(t['macro_f1'])} | {mem['weights']} | "
+                 f"**{pct(t['accuracy'])}** | {pct(t['macro_f1'])} | {mem['weights']} | "
                  f"{mem['hw_image_bytes']} | {m['bundle_bytes']} | {m['cycles']} | "
                  f"{m['train_seconds']} s ({m['threads']} thr) |")
     total = sum(m["train_seconds"] for m in ms)
@@ -65,17 +61,17 @@ def render(root: Path = REPO_ROOT) -> str:
         if m["config"] in TARGETS:
             key, goal, text = TARGETS[m["config"]]
             got = m["test"][key]
-            L.append(f"* {text}: **{_pct(got)}%** — {'met' if got >= goal else 'NOT met'}.")
+            L.append(f"* {text}: **{pct(got)}%** — {'met' if got >= goal else 'NOT met'}.")
     inter = next((m for m in ms if m["config"] == "ecg-inter"), None)
     if inter:
         pc = inter["test"]["per_class"]
         big = [p["f1"] for p in pc.values() if p["support"] >= 100]
         L.append(f"* ECG inter-patient (DS1 → DS2), reported as is with no tuning on DS2: "
-                 f"accuracy {_pct(inter['test']['accuracy'])}%, macro F1 "
-                 f"{_pct(inter['test']['macro_f1'])}% over the five classes "
-                 f"({_pct(sum(big) / len(big))}% over the {len(big)} classes with at least 100 "
+                 f"accuracy {pct(inter['test']['accuracy'])}%, macro F1 "
+                 f"{pct(inter['test']['macro_f1'])}% over the five classes "
+                 f"({pct(sum(big) / len(big))}% over the {len(big)} classes with at least 100 "
                  "test beats; Q has 7). Per class Se / +P: "
-                 + ", ".join(f"{k} {_pct(p['se'])} / {_pct(p['ppv'])}" for k, p in pc.items())
+                 + ", ".join(f"{k} {pct(p['se'])} / {pct(p['ppv'])}" for k, p in pc.items())
                  + ". The network sees one 1.56 s window of morphology and no explicit RR "
                  "intervals, the features inter-patient S detection depends on most; the "
                  "intra-patient figure overstates what an unseen patient gets.")
@@ -85,24 +81,15 @@ def render(root: Path = REPO_ROOT) -> str:
         L += [f"## `{m['bundle']}` — {m['dataset']} `{m['split']}`", "",
               f"Command: `{m['command']}` (then `sparrow dataset {m['dataset']} --split "
               f"{m['split']} --part test --out DIR && sparrow eval --model {m['bundle']} "
-              f"--dataset DIR` reproduces the table).", "",
-              "| layer | shape | weights | activation |", "|---|---|---|---|"]
-        for i, layer in enumerate(m["layers"]):
-            L.append(f"| {i} | {layer['shape']} | {layer['weights']} | {layer['activation']} |")
-        L += ["", "| class | support | Se % | +P % | F1 % |", "|---|---|---|---|---|"]
-        for name, p in t["per_class"].items():
-            L.append(f"| {name} | {p['support']} | {_pct(p['se'])} | {_pct(p['ppv'])} | "
-                     f"{_pct(p['f1'])} |")
-        L += ["", "| true \\ predicted | " + " | ".join(t["classes"]) + " |",
-              "|---" * (len(t["classes"]) + 1) + "|"]
-        for name, row in zip(t["classes"], t["confusion"]):
-            L.append(f"| **{name}** | " + " | ".join(str(v) for v in row) + " |")
+              f"--dataset DIR` reproduces the table).", ""]
+        L += layer_class_tables(m)
+        L += [""] + confusion_table(t, " true \\ predicted ")
         png = m["bundle"].removesuffix(".json") + ".confusion.png"
         L += ["", f"![confusion matrix](../{png})", "",
               f"Validation ({m['val']['metric']}, held out of the train part): float "
-              f"{_pct(m['val']['float_best'])}%, after BN folding and integer conversion "
-              f"{_pct(m['val']['folded_before_qat'])}%, after QAT "
-              f"{_pct(m['val']['qat_best'])}%.", ""]
+              f"{pct(m['val']['float_best'])}%, after BN folding and integer conversion "
+              f"{pct(m['val']['folded_before_qat'])}%, after QAT "
+              f"{pct(m['val']['qat_best'])}%.", ""]
     sweep = root / "models" / "ecg" / "sweep.json"
     if sweep.is_file():
         s = json.loads(sweep.read_text())
@@ -118,14 +105,14 @@ def render(root: Path = REPO_ROOT) -> str:
         for key, label in (("hidden_T", "hidden layers"), ("first_T", "first layer")):
             for p in s[key]:
                 L.append(f"| {label} | {p['T']} | {p['weights']} | "
-                         f"{_pct(p['val_accuracy'])} |")
+                         f"{pct(p['val_accuracy'])} |")
         L += ["", f"Chosen: first-layer T = {s['chosen']['first_T']}, hidden T = "
               f"{s['chosen']['hidden_T']}.", "",
               "| channels (conv1 / conv2-4) | dense | int8 weights | validation accuracy % |",
               "|---|---|---|---|"]
         for p in s["sizes"]:
             L.append(f"| {p['channels'][0]} / {p['channels'][1]} | {p['dense']} | "
-                     f"{p['weights']} | {_pct(p['val_accuracy'])} |")
+                     f"{p['weights']} | {pct(p['val_accuracy'])} |")
         L += ["", "![accuracy vs T](../models/ecg/sweep-T.png) "
               "![accuracy vs weights](../models/ecg/sweep-weights.png)", ""]
     return "\n".join(L).rstrip() + "\n"

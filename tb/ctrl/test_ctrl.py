@@ -42,6 +42,7 @@ from tb.common import (
     start_clock,
     REGRESSION_SEED,
 )
+from tb.core import first_difference
 
 MODULE = "ctrl"
 LOG = get_logger(MODULE)
@@ -161,15 +162,14 @@ def expected_streams(bundle: Bundle, x1: np.ndarray) -> Expected:
 
 def first_divergence(name: str, exp: list[tuple], got: list[tuple]) -> str | None:
     """Description of the first differing record of one stream, or None."""
-    for i in range(min(len(exp), len(got))):
-        if exp[i] != got[i]:
-            return f"{name}[{i}]: expected {exp[i]}, got {got[i]}"
-    if len(exp) != len(got):
-        i = min(len(exp), len(got))
-        return (f"{name}[{i}]: expected {exp[i] if i < len(exp) else 'nothing more'}, got "
-                f"{got[i] if i < len(got) else 'nothing more'} ({len(exp)} expected, "
-                f"{len(got)} seen)")
-    return None
+    i = first_difference(exp, got)
+    if i is None:
+        return None
+    if i < len(exp) and i < len(got):
+        return f"{name}[{i}]: expected {exp[i]}, got {got[i]}"
+    return (f"{name}[{i}]: expected {exp[i] if i < len(exp) else 'nothing more'}, got "
+            f"{got[i] if i < len(got) else 'nothing more'} ({len(exp)} expected, "
+            f"{len(got)} seen)")
 
 
 class TB:

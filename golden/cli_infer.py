@@ -24,11 +24,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run the bit-exact golden model of a bundle on X.npy "
                        "(uint8, (N, C0, L0)) and write classes, logits, cycles and counters "
                        "to Y.npz.")
+    add_io_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_io_arguments(p: argparse.ArgumentParser) -> None:
+    """The spec §4 arguments shared by ``sparrow infer`` and ``sparrow sim``."""
     p.add_argument("--model", required=True, type=Path, metavar="M.json", help="bundle file")
     p.add_argument("--inputs", required=True, type=Path, metavar="X.npy",
                    help="uint8 array (N, C0, L0)")
     p.add_argument("--out", required=True, type=Path, metavar="Y.npz", help="output file")
-    p.set_defaults(func=run)
 
 
 def load_model(path: Path) -> Bundle:

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from golden.cli import CliError
+from golden.cli_infer import add_io_arguments
 
 KEYS = ("classes", "logits", "cycles", "wreads", "macs", "skips", "load")
 VALID_MODES = ("full", "random", "bursty", "stalls")
@@ -32,10 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Load the bundle into the RTL core over APB, stream every "
                        "input of X.npy (uint8, (N, C0, L0)) through its input port and write the "
                        "RTL's classes, logits, cycles and counters to Y.npz.")
-    p.add_argument("--model", required=True, type=Path, metavar="M.json", help="bundle file")
-    p.add_argument("--inputs", required=True, type=Path, metavar="X.npy",
-                   help="uint8 array (N, C0, L0)")
-    p.add_argument("--out", required=True, type=Path, metavar="Y.npz", help="output file")
+    add_io_arguments(p)
     p.add_argument("--sim", choices=("icarus", "verilator"), default="verilator",
                    help="simulator (default verilator)")
     p.add_argument("--valid", choices=VALID_MODES, default="full",

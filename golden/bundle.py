@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from golden.limits import DEFAULT_LIMITS, INPUT_MAX, WEIGHT_MAX, WEIGHT_MIN, Limits
+from golden.safeio import UserFileError, parse_json
 
 FORMAT = "sparrow-bundle"
 VERSION = 1
@@ -255,6 +256,8 @@ def _read_source(src: str | Path | dict) -> dict:
     if not isinstance(src, (str, Path)):
         raise BundleError(f"bundle: cannot read a bundle from {type(src).__name__}")
     path = Path(src)
+    if path.is_dir():
+        raise BundleError(f"bundle: '{path}' is a directory, expected a JSON file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -262,10 +265,9 @@ def _read_source(src: str | Path | dict) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise BundleError(f"bundle: cannot read '{path}': {exc}") from None
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BundleError(f"bundle: '{path}' is not valid JSON: {exc.msg} at line {exc.lineno} "
-                          f"column {exc.colno}") from None
+        data = parse_json(text, f"'{path}'")
+    except UserFileError as exc:
+        raise BundleError(f"bundle: {exc}") from None
     if not isinstance(data, dict):
         raise BundleError(f"bundle: '{path}' must hold a JSON object, got {_type_name(data)}")
     return data

@@ -7,13 +7,15 @@ user error. Modules are imported in list order when ``main`` runs; a module shou
 imports (torch, cocotb) inside its handler so that ``sparrow infer`` stays fast.
 
 Exit status: 0 success, 1 a user error (``sparrow: error: ...`` on stderr, one line, no
-traceback), 2 a command-line usage error.
+traceback) or standard output closed by the reader before it was complete (e.g. ``| head -1``),
+2 a command-line usage error.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import NoReturn, Sequence
 
@@ -86,9 +88,20 @@ def fail(message: str) -> NoReturn:
     raise CliError(message)
 
 
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):          # stdout is not a real file (e.g. captured in tests)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``sparrow`` console script; returns the exit status."""
     from golden.bundle import BundleError
+    from golden.safeio import UserFileError
 
     parser = build_parser()
     try:
@@ -96,10 +109,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:              # usage error (2) or --help / --version (0)
         return int(exc.code) if isinstance(exc.code, int) else 2
     try:
-        return int(args.func(args) or 0)
-    except (CliError, BundleError) as exc:
+        status = int(args.func(args) or 0)
+        sys.stdout.flush()                 # a closed pipe shows here, not at interpreter exit
+        return status
+    except (CliError, BundleError, UserFileError) as exc:
         msg = " ".join(str(exc).split())   # always exactly one line
         sys.stderr.write(f"{PROG}: error: {msg}\n")
+        return 1
+    except BrokenPipeError:
+        _detach_stdout()
+        sys.stderr.write(f"{PROG}: error: standard output was closed before the output was "
+                         f"complete (broken pipe)\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: error: interrupted\n")

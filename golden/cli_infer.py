@@ -8,14 +8,14 @@ Y.npz holds ``classes`` (N,) int64, ``logits`` (N, n_classes) int64, ``cycles`` 
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from golden import safeio
 from golden.bundle import Bundle, BundleError, load_bundle
 from golden.cli import CliError
+from golden.safeio import UserFileError, read_npy
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,26 +42,17 @@ def load_model(path: Path) -> Bundle:
         return load_bundle(path)
     except BundleError as exc:
         msg = str(exc)
-        if msg.startswith("bundle: '") or msg.startswith("bundle: file"):
+        if msg.startswith(("bundle: '", "bundle: file", "bundle: cannot read")):
             raise CliError(msg.removeprefix("bundle: ")) from None
         raise CliError(f"invalid bundle '{path}': {msg}") from None
 
 
 def load_inputs(path: Path, bundle: Bundle) -> np.ndarray:
-    """Load X.npy and check dtype and shape against the bundle."""
-    if not path.exists():
-        raise CliError(f"inputs file '{path}' does not exist")
-    if path.is_dir():
-        raise CliError(f"inputs '{path}' is a directory, expected a .npy file")
+    """Load X.npy and check dtype and shape against the bundle; N = 0 is an error."""
     try:
-        x = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise CliError(f"cannot read inputs '{path}' as .npy: {' '.join(str(exc).split())}") \
-            from None
-    if not isinstance(x, np.ndarray):
-        if hasattr(x, "close"):
-            x.close()
-        raise CliError(f"inputs '{path}' is not a .npy array file (got an .npz archive)")
+        x = read_npy(path, "inputs")
+    except UserFileError as exc:
+        raise CliError(str(exc)) from None
     if x.dtype != np.uint8:
         raise CliError(f"inputs '{path}' have dtype {x.dtype}, expected uint8")
     if x.ndim != 3:
@@ -70,36 +61,25 @@ def load_inputs(path: Path, bundle: Bundle) -> np.ndarray:
     if x.shape[1:] != bundle.in_shape:
         raise CliError(f"inputs '{path}' have shape {x.shape}, expected (N, "
                        f"{bundle.in_channels}, {bundle.in_length}) for bundle '{bundle.name}'")
+    if x.shape[0] == 0:
+        raise CliError(f"inputs '{path}' hold no example (N = 0)")
     return x
 
 
 def check_writable(out: Path) -> None:
     """Fail early when ``out`` cannot be created."""
-    parent = out.parent if str(out.parent) else Path(".")
-    if out.is_dir():
-        raise CliError(f"output '{out}' is a directory")
-    if not parent.is_dir():
-        raise CliError(f"cannot write '{out}': directory '{parent}' does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise CliError(f"cannot write '{out}': directory '{parent}' is not writable")
+    try:
+        safeio.check_writable(out)
+    except UserFileError as exc:
+        raise CliError(str(exc)) from None
 
 
 def write_npz_atomic(out: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write an .npz to a temporary file beside ``out`` and rename it into place."""
-    parent = out.parent if str(out.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent)
-    except OSError as exc:
-        raise CliError(f"cannot write '{out}': {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise CliError(f"cannot write '{out}': {exc.strerror or exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        safeio.write_atomic(out, lambda fh: np.savez(fh, **arrays))
+    except UserFileError as exc:
+        raise CliError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:

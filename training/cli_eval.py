@@ -27,21 +27,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def evaluate(model: Path, dataset: Path) -> dict:
     """Metrics dict of the golden model of `model` on dataset directory `dataset`."""
-    from golden.bundle import BundleError, load_bundle
+    from golden.cli_infer import load_model
     from golden.model import infer
     from training import DataError, datasets
     from training.metrics import classification_report
 
-    try:
-        bundle = load_bundle(model)
-    except BundleError as exc:
-        raise CliError(f"invalid bundle '{model}': {exc}") from None
-    except OSError as exc:
-        raise CliError(f"cannot read '{model}': {exc.strerror or exc}") from None
+    bundle = load_model(model)
     try:
         x, y, info = datasets.read(dataset)
     except DataError as exc:
         raise CliError(str(exc)) from None
+    if len(x) == 0:
+        raise CliError(f"dataset '{dataset}' holds no example (N = 0)")
     if x.shape[1:] != (bundle.in_channels, bundle.in_length):
         raise CliError(f"dataset '{dataset}' has inputs of shape {x.shape[1:]}, bundle "
                        f"'{bundle.name}' expects ({bundle.in_channels}, {bundle.in_length})")
@@ -62,16 +59,21 @@ def evaluate(model: Path, dataset: Path) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of `sparrow eval`."""
+    from golden.safeio import UserFileError, check_writable, write_atomic
     from training.metrics import format_report, plot_confusion
 
-    rep = evaluate(args.model, args.dataset)
     png = args.png or args.dataset / f"confusion-{args.model.stem}.png"
+    rep = evaluate(args.model, args.dataset)
     try:
+        for out in (png, args.json):
+            if out is not None:
+                check_writable(out)
         plot_confusion(rep, png, title=f"{args.model.name} on {args.dataset.name}")
         if args.json:
-            args.json.write_text(json.dumps(rep, indent=1) + "\n")
-    except OSError as exc:
-        raise CliError(f"cannot write output: {exc}") from None
+            text = json.dumps(rep, indent=1) + "\n"
+            write_atomic(args.json, lambda fh: fh.write(text.encode()))
+    except UserFileError as exc:
+        raise CliError(str(exc)) from None
     print(format_report(rep))
     print(f"confusion matrix: {png}")
     return 0 if np.isfinite(rep["accuracy"]) else 1

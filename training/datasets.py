@@ -154,15 +154,29 @@ def write(ds: Dataset, out: Path) -> None:
 
 def read(directory: Path) -> tuple[np.ndarray, np.ndarray, dict]:
     """(inputs, labels, info) of a dataset directory; DataError if it is malformed."""
+    from golden.safeio import UserFileError, parse_json, read_npy
+
     d = Path(directory)
+    if not d.is_dir():
+        raise DataError(f"{d}: not a dataset directory (" +
+                        ("it is a file)" if d.exists() else "it does not exist)"))
     try:
-        x = np.load(d / "inputs.npy", allow_pickle=False)
-        y = np.load(d / "labels.npy", allow_pickle=False)
-    except (OSError, ValueError) as exc:
+        x = read_npy(d / "inputs.npy", "dataset inputs")
+        y = read_npy(d / "labels.npy", "dataset labels")
+        info = {}
+        if (d / "dataset.json").is_file():
+            info = parse_json((d / "dataset.json").read_text(encoding="utf-8", errors="replace"),
+                              f"'{d / 'dataset.json'}'")
+    except UserFileError as exc:
         raise DataError(f"{d}: not a dataset directory ({exc})") from None
-    info = {}
-    if (d / "dataset.json").is_file():
-        info = json.loads((d / "dataset.json").read_text())
+    except OSError as exc:
+        raise DataError(f"{d}: cannot read dataset.json: {exc.strerror or exc}") from None
+    if not isinstance(info, dict):
+        raise DataError(f"{d / 'dataset.json'}: expected a JSON object, got {type(info).__name__}")
+    classes = info.get("classes")
+    if classes is not None and not (isinstance(classes, list) and
+                                    all(isinstance(c, str) for c in classes)):
+        raise DataError(f"{d / 'dataset.json'}: field 'classes' must be a list of names")
     if x.dtype != np.uint8 or x.ndim != 3:
         raise DataError(f"{d / 'inputs.npy'}: expected uint8 (N, C, L), got {x.dtype} {x.shape}")
     if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):

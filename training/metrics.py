@@ -102,6 +102,10 @@ def plot_confusion(rep: dict, path: Path, title: str = "") -> None:
     acc = rep["accuracy"]
     ax.set_title(f"{title}\naccuracy {100 * acc:.2f}%  (n = {rep['n']})".strip(), fontsize=10)
     fig.tight_layout()
+    from golden.safeio import write_atomic
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        write_atomic(Path(path), lambda fh: fig.savefig(fh, format="png"))
+    finally:
+        plt.close(fig)

@@ -80,8 +80,8 @@ def read_npy(path: Path, what: str) -> np.ndarray:
     need = math.prod(shape) * dtype.itemsize
     if need != size - offset:
         raise UserFileError(f"{what} '{path}' is truncated or malformed: its header declares "
-                              f"shape {tuple(shape)} of {dtype} ({need} bytes) but the file "
-                              f"holds {size - offset} bytes of data")
+                            f"shape {tuple(shape)} of {dtype} ({need} bytes) but the file "
+                            f"holds {size - offset} bytes of data")
     try:
         arr = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as exc:

@@ -18,10 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from training import DataError, ecg, eeg
+from training.checksums import SUMS_NAME
 from training.fetch import dataset_dir
 from training.paths import cache_root, data_root
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 NAMES = ("ecg", "eeg", "deap")
 
 
@@ -58,15 +59,22 @@ def _key(obj: dict) -> str:
     return hashlib.sha256(blob).hexdigest()[:12]
 
 
-def _pool_path(name: str, preprocess: dict) -> Path:
-    return cache_root() / "datasets" / f"{name}-pool-{_key(preprocess)}.npz"
+def pool_key(preprocess: dict, folder: Path) -> str:
+    """Cache key of a pool: the preprocessing and the content of the data folder it is built
+    from (the SHA-256 of its SHA256SUMS, which verify_folder has checked every file against)."""
+    sums = hashlib.sha256((Path(folder) / SUMS_NAME).read_bytes()).hexdigest()
+    return _key({"preprocess": preprocess, "data_sha256sums": sums})
+
+
+def _pool_path(name: str, preprocess: dict, folder: Path) -> Path:
+    return cache_root() / "datasets" / f"{name}-pool-{pool_key(preprocess, folder)}.npz"
 
 
 def _load_pool(name: str, progress: bool, use_cache: bool) -> dict[str, np.ndarray]:
-    """All examples of a data set before splitting (cached as an .npz)."""
+    """All examples of a data set before splitting (cached as an .npz keyed by the data)."""
     pre = {"ecg": ecg.PREPROCESS, "eeg": eeg.PREPROCESS}[name]
-    path = _pool_path(name, pre)
     folder = dataset_dir("mitdb" if name == "ecg" else "bonn")
+    path = _pool_path(name, pre, folder)
     if use_cache and path.is_file():
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
@@ -135,21 +143,34 @@ def _build_deap(split: str, part: str, seed: int, dimension: str,
 
 
 def write(ds: Dataset, out: Path) -> None:
-    """Write `ds` as a dataset directory (inputs.npy, labels.npy, meta.csv, dataset.json)."""
+    """Write `ds` as a dataset directory (inputs.npy, labels.npy, meta.csv, dataset.json).
+
+    The files are written to a temporary folder inside `out` and renamed into place only when
+    all four are complete, so a failure never leaves a half-written dataset.
+    """
+    import shutil
+    import tempfile
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    np.save(out / "inputs.npy", np.ascontiguousarray(ds.inputs, dtype=np.uint8))
-    np.save(out / "labels.npy", np.asarray(ds.labels, dtype=np.int64))
-    with open(out / "meta.csv", "w", newline="") as f:
-        wr = csv.writer(f)
-        wr.writerow(["source", "sample", "annotation"])
-        wr.writerows(zip(ds.meta["source"].tolist(), ds.meta["sample"].tolist(),
-                         ds.meta["annotation"].tolist()))
-    info = {"name": ds.name, "split": ds.split, "part": ds.part, "seed": ds.seed,
-            "classes": ds.classes, "n": len(ds), "counts": ds.counts(),
-            "shape": list(ds.inputs.shape[1:]), "preprocess": ds.preprocess,
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    (out / "dataset.json").write_text(json.dumps(info, indent=1) + "\n")
+    tmp = Path(tempfile.mkdtemp(prefix=".dataset-", dir=out))
+    try:
+        np.save(tmp / "inputs.npy", np.ascontiguousarray(ds.inputs, dtype=np.uint8))
+        np.save(tmp / "labels.npy", np.asarray(ds.labels, dtype=np.int64))
+        with open(tmp / "meta.csv", "w", newline="") as f:
+            wr = csv.writer(f)
+            wr.writerow(["source", "sample", "annotation"])
+            wr.writerows(zip(ds.meta["source"].tolist(), ds.meta["sample"].tolist(),
+                             ds.meta["annotation"].tolist()))
+        info = {"name": ds.name, "split": ds.split, "part": ds.part, "seed": ds.seed,
+                "classes": ds.classes, "n": len(ds), "counts": ds.counts(),
+                "shape": list(ds.inputs.shape[1:]), "preprocess": ds.preprocess,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        (tmp / "dataset.json").write_text(json.dumps(info, indent=1) + "\n")
+        for name in ("inputs.npy", "labels.npy", "meta.csv", "dataset.json"):
+            os.replace(tmp / name, out / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def read(directory: Path) -> tuple[np.ndarray, np.ndarray, dict]:

@@ -57,18 +57,54 @@ class DeapWindows:
     rating: np.ndarray
 
 
+#: The only globals a DEAP participant pickle may name: numpy's array and scalar
+#: reconstructors (module names of numpy 1.x and 2.x) and the codec Python 2 pickles use for
+#: byte strings. Anything else (os.system, builtins.eval, ...) is refused before it is called.
+SAFE_GLOBALS = frozenset({
+    ("numpy", "ndarray"), ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+    ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+    ("_codecs", "encode"),
+})
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """An unpickler that builds dicts, lists and numpy arrays and nothing else."""
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in SAFE_GLOBALS:
+            raise pickle.UnpicklingError(f"refused to load global '{module}.{name}'")
+        return super().find_class(module, name)
+
+
+def load_pickle(path: Path) -> object:
+    """Unpickle a DEAP file with :class:`_NumpyOnlyUnpickler`; ValueError when it is not a
+    pickle of numpy data (including a pickle that would run code)."""
+    try:
+        with open(path, "rb") as f:
+            return _NumpyOnlyUnpickler(f, encoding="latin1").load()
+    except pickle.UnpicklingError as exc:
+        raise ValueError(f"{path}: not a DEAP participant file ({exc})") from None
+    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            OverflowError, MemoryError) as exc:
+        raise ValueError(f"{path}: not a DEAP participant file (corrupt pickle: "
+                         f"{type(exc).__name__})") from None
+
+
 def load_participant(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(data (40,40,8064) as stored, labels (40,4) float64) of one `sXX.dat` pickle."""
-    with open(path, "rb") as f:
-        obj = pickle.load(f, encoding="latin1")
+    obj = load_pickle(path)
     try:
         data = np.asarray(obj["data"])
         labels = np.asarray(obj["labels"], dtype=np.float64)
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise ValueError(f"{path}: not a DEAP participant file (no 'data'/'labels')") from exc
     if data.shape != (N_TRIALS, N_CHANNELS, N_SAMPLES) or labels.shape != (N_TRIALS, 4):
         raise ValueError(f"{path}: expected data {(N_TRIALS, N_CHANNELS, N_SAMPLES)} and labels "
                          f"{(N_TRIALS, 4)}, found {data.shape} and {labels.shape}")
+    if data.dtype.kind not in "fiu":
+        raise ValueError(f"{path}: 'data' holds {data.dtype} values, expected numbers")
     return data, labels
 
 

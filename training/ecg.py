@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from training import DataError
+
 CLASSES = ["N", "S", "V", "F", "Q"]
 AAMI = {"N": "NLRej", "S": "AaJS", "V": "VE", "F": "F", "Q": "/fQ"}
 SYMBOL_TO_CLASS = {sym: CLASSES.index(c) for c, syms in AAMI.items() for sym in syms}
@@ -116,9 +118,19 @@ def windows(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
 
 
 def record_beats(folder: Path, record: int) -> Beats:
-    """Every AAMI beat of one record."""
-    signal, _ = read_lead(folder, record)
-    samples, symbols = read_beats(folder, record)
+    """Every AAMI beat of one record; DataError when the record cannot be read or is shorter
+    than its annotations (a truncated or corrupt file, even one whose checksum was updated)."""
+    where = Path(folder) / str(record)
+    try:
+        signal, _ = read_lead(folder, record)
+        samples, symbols = read_beats(folder, record)
+    except Exception as exc:  # noqa: BLE001 - wfdb raises many exception types on corrupt files
+        raise DataError(f"{where}: cannot read MIT-BIH record {record} ({type(exc).__name__}: "
+                        f"{' '.join(str(exc).split())[:200]}); the file may be truncated or "
+                        "corrupt") from None
+    if samples.size and (samples.min() < 0 or samples.max() >= len(signal)):
+        raise DataError(f"{where}: annotation at sample {int(samples.max())} lies outside the "
+                        f"signal's {len(signal)} samples; the record is truncated or corrupt")
     labels = np.array([SYMBOL_TO_CLASS[s] for s in symbols], dtype=np.int64)
     return Beats(windows(signal, samples), labels, np.full(len(labels), record, dtype=np.int64),
                  samples, symbols)

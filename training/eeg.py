@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from training import DataError
+
 CLASSES = ["non-seizure", "seizure"]
 SETS = {"A": "A_Z", "B": "B_O", "C": "C_N", "D": "D_F", "E": "E_S"}
 SEIZURE_SET = "E"
@@ -75,10 +77,15 @@ def segment_files(folder: Path) -> list[tuple[str, str]]:
 
 
 def read_segment(path: Path) -> np.ndarray:
-    """Integer samples of one segment file."""
-    v = np.loadtxt(path, dtype=np.int64, ndmin=1)
+    """Integer samples of one segment file; DataError when it is not 4097 integers."""
+    try:
+        v = np.loadtxt(path, dtype=np.int64, ndmin=1)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise DataError(f"{path}: not a Bonn segment of integer samples "
+                        f"({' '.join(str(exc).split())[:200]})") from None
     if v.shape != (SEGMENT_LEN,):
-        raise ValueError(f"{path}: expected {SEGMENT_LEN} samples, found {v.shape[0]}")
+        raise DataError(f"{path}: expected {SEGMENT_LEN} samples, found {v.size}; the file is "
+                        "truncated or malformed")
     return v
 
 

@@ -102,6 +102,12 @@ def fetch_bonn(dest: Path) -> Path:
 FETCHERS = {"mitdb": fetch_mitdb, "bonn": fetch_bonn}
 
 
+def present(name: str) -> bool:
+    """True when data set `name` has a folder with a SHA256SUMS under the data root (its files
+    may still fail verification: that is an error, not absence)."""
+    return (data_root() / name / SUMS_NAME).is_file()
+
+
 def dataset_dir(name: str, fetch: bool = False) -> Path:
     """Return the verified folder of data set `name` ('mitdb' or 'bonn').
 
@@ -110,7 +116,7 @@ def dataset_dir(name: str, fetch: bool = False) -> Path:
     if name not in FETCHERS:
         raise DataError(f"unknown data set {name!r}; known: {', '.join(FETCHERS)}")
     folder = data_root() / name
-    if not (folder / SUMS_NAME).is_file():
+    if not present(name):
         if not fetch:
             raise DataError(
                 f"{NAMES[name]} not found at {folder}: run `make data` to download it, or set "

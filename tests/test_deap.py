@@ -110,3 +110,55 @@ def test_dataset_cli_deap(deap_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(DataError):
         from training.datasets import build
         build("deap", "inter", "test", source=tmp_path / "missing")
+
+
+class _RunsCommand:
+    """Pickles to `os.system(<touch marker>)`: what a crafted sXX.dat would do to plain pickle."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        import os
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_crafted_pickle_never_runs_code(tmp_path: Path, protocol: int) -> None:
+    """A participant file whose pickle would run a shell command is a clean data error and the
+    command never runs (neither from the loader nor through `sparrow dataset deap`)."""
+    from golden import cli
+
+    marker = tmp_path / "pwned"
+    src = tmp_path / "deap"
+    src.mkdir()
+    with open(src / "s01.dat", "wb") as f:
+        pickle.dump({"data": _RunsCommand(marker), "labels": np.zeros((40, 4))}, f,
+                    protocol=protocol)
+    with pytest.raises(ValueError, match=r"s01\.dat: not a DEAP participant file .*refused to "
+                                         r"load global '(posix|os)\.system'"):
+        deap.load_participant(src / "s01.dat")
+    with pytest.raises(DataError, match="posix.system|os.system"):
+        from training.datasets import build
+        build("deap", "inter", "test", source=src)
+    rc = cli.main(["dataset", "deap", "--split", "inter", "--part", "test", "--source", str(src),
+                   "--out", str(tmp_path / "out"), "--quiet"])
+    assert rc == 1
+    assert not marker.exists()
+    assert not (tmp_path / "out" / "inputs.npy").exists()
+    # the same file through plain pickle does run the command: the test would notice a loader
+    # that went back to pickle.load
+    with open(src / "s01.dat", "rb") as f:
+        pickle.load(f)
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("payload", [
+    b"", b"garbage", pickle.dumps({"data": "x" * 10, "labels": [1]})[:-3],
+    pickle.dumps({"data": np.array(["a"] * 3), "labels": np.zeros((40, 4))}),
+    pickle.dumps(print),
+])
+def test_corrupt_participant_files_are_data_errors(tmp_path: Path, payload: bytes) -> None:
+    (tmp_path / "s01.dat").write_bytes(payload)
+    with pytest.raises(ValueError, match=r"s01\.dat"):
+        deap.load_participant(tmp_path / "s01.dat")

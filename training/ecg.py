@@ -90,6 +90,11 @@ def read_beats(folder: Path, record: int) -> tuple[np.ndarray, np.ndarray]:
     """(sample indices, symbols) of a record's beat annotations in the AAMI map."""
     import wfdb
 
+    path = Path(folder) / f"{record}.atr"
+    with open(path, "rb") as f:                 # MIT format: the file ends with a zero word
+        f.seek(max(0, path.stat().st_size - 2))
+        if f.read() != b"\x00\x00":
+            raise DataError(f"{path}: no end-of-annotations marker; the file is truncated")
     with warnings.catch_warnings():      # wfdb 4.3.1 trips pandas deprecation warnings
         warnings.simplefilter("ignore")
         ann = wfdb.rdann(str(Path(folder) / str(record)), "atr")
@@ -124,6 +129,8 @@ def record_beats(folder: Path, record: int) -> Beats:
     try:
         signal, _ = read_lead(folder, record)
         samples, symbols = read_beats(folder, record)
+    except DataError:
+        raise
     except Exception as exc:  # noqa: BLE001 - wfdb raises many exception types on corrupt files
         raise DataError(f"{where}: cannot read MIT-BIH record {record} ({type(exc).__name__}: "
                         f"{' '.join(str(exc).split())[:200]}); the file may be truncated or "

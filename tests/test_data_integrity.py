@@ -80,6 +80,18 @@ def test_changed_files_rebuild_the_cache(env: Path, monkeypatch: pytest.MonkeyPa
         datasets.build("eeg", "intra", "test")
 
 
+def _build_fails(env: Path, capsys: pytest.CaptureFixture, name: str, where: str,
+                 part: str) -> None:
+    """build() raises DataError and `sparrow dataset` prints one line naming the file."""
+    with pytest.raises(DataError, match=part):
+        datasets.build(name, "inter", "test")
+    rc = cli.main(["dataset", name, "--split", "inter", "--part", "test", "--quiet",
+                   "--out", str(env / "out")])
+    err = capsys.readouterr().err.splitlines()
+    assert rc == 1 and len(err) == 1 and where in err[0] and part in err[0], err
+    assert not (env / "out" / "inputs.npy").exists()
+
+
 @pytest.mark.parametrize("damage, part", [
     (lambda p: p.write_text(p.read_text().replace("\n", "\nabc\n", 1)), "not a Bonn segment"),
     (lambda p: p.write_text("\n".join(p.read_text().split()[:4000]) + "\n"),
@@ -92,13 +104,7 @@ def test_eeg_record_damaged_with_matching_checksum(env: Path, monkeypatch: pytes
     damage(folder / "C_N" / "C001.txt")
     _write_sums(folder)
     _use(monkeypatch, env)
-    with pytest.raises(DataError, match=part):
-        datasets.build("eeg", "inter", "test")
-    rc = cli.main(["dataset", "eeg", "--split", "inter", "--part", "test", "--quiet",
-                   "--out", str(env / "out")])
-    err = capsys.readouterr().err.splitlines()
-    assert rc == 1 and len(err) == 1 and "C_N/C001.txt" in err[0] and part in err[0], err
-    assert not (env / "out" / "inputs.npy").exists()
+    _build_fails(env, capsys, "eeg", "C_N/C001.txt", part)
 
 
 def _mitdb_copy(root: Path) -> Path:
@@ -131,12 +137,7 @@ def test_ecg_record_damaged_with_matching_checksum(env: Path, monkeypatch: pytes
     damage(folder)
     _write_sums(folder)
     _use(monkeypatch, env)
-    with pytest.raises(DataError, match=part):
-        datasets.build("ecg", "intra", "test")
-    rc = cli.main(["dataset", "ecg", "--split", "intra", "--part", "test", "--quiet",
-                   "--out", str(env / "out")])
-    err = capsys.readouterr().err.splitlines()
-    assert rc == 1 and len(err) == 1 and part in err[0], err
+    _build_fails(env, capsys, "ecg", "mitdb/100", part)
 
 
 @pytest.mark.skipif(not present("mitdb"), reason="no MIT-BIH copy")
@@ -151,3 +152,16 @@ def test_ecg_annotations_past_a_shortened_signal(env: Path) -> None:
     _replace(folder / "100.dat", (REAL_MITDB / "100.dat").read_bytes()[:300_000 * 3])
     with pytest.raises(DataError, match="outside the signal's 300000 samples"):
         ecg.record_beats(folder, 100)
+
+
+def test_present_is_not_verified(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' skip condition: a folder with a SHA256SUMS is present even when a file is
+    damaged, so a corrupt copy fails the data tests instead of skipping them."""
+    from training.fetch import dataset_dir
+
+    folder = _bonn(env, 5)
+    _use(monkeypatch, env)
+    assert present("bonn") and not present("mitdb")
+    (folder / "A_Z" / "A000.txt").write_text("1\n")
+    with pytest.raises(DataError, match="SHA-256 mismatch"):
+        dataset_dir("bonn")

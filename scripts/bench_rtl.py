@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         "if_baseline_wreads_per_inference": round(base["if"]["wreads"] / n, 1),
         "if_clock_driven_wreads_per_inference": round(base["if"]["wreads_clock_driven"] / n, 1),
         "read_saving_vs_if_event_driven": round(base["read_saving_event_driven"], 2),
+        "if_class_agreement_with_ssf": round(base["class_agreement"], 3),
         "rtl_accuracy": st["accuracy_rtl"], "agree_with_golden": st["agree"] == n,
     }
     # (b) throughput and projection
@@ -129,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
           + ")")
     print(f"  IF baseline weight reads {a['if_baseline_wreads_per_inference']:>9,.0f}   "
           f"(clock-driven {a['if_clock_driven_wreads_per_inference']:,.0f}); SSF saves "
-          f"{a['read_saving_vs_if_event_driven']:.2f}x")
+          f"{a['read_saving_vs_if_event_driven']:.2f}x against a T = {base['T_sim']} IF run whose "
+          f"class equals SSF's on {100 * a['if_class_agreement_with_ssf']:.1f} % of the beats")
     print("  verification throughput (load + simulate + compare every event):")
     for r in (ver, ica):
         p = proj[r["simulator"]]

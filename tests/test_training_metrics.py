@@ -24,6 +24,8 @@ def test_confusion_and_metrics_by_hand() -> None:
     assert (b["se"], b["ppv"], b["f1"]) == pytest.approx((0.5, 0.5, 0.5))
     assert (c["se"], c["ppv"], c["f1"]) == pytest.approx((1.0, 0.5, 2 / 3))
     assert rep["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3)
+    assert (rep["majority_class"], rep["majority_baseline"]) == ("a", pytest.approx(3 / 6))
+    assert "always-a baseline 50.00%" in format_report(rep)
 
 
 def test_absent_and_never_predicted_classes() -> None:

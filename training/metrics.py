@@ -43,7 +43,9 @@ def per_class(cm: np.ndarray) -> list[dict]:
 
 def classification_report(y_true: np.ndarray, y_pred: np.ndarray, n: int,
                           classes: list[str] | None = None) -> dict:
-    """accuracy, macro F1 (mean over classes with support), confusion matrix, per-class dict.
+    """accuracy, macro F1 (mean over classes with support), confusion matrix, per-class dict,
+    and the accuracy of always predicting the most frequent true class (``majority_baseline``
+    of class ``majority_class``), the floor an accuracy figure must be read against.
 
     F1 = 2TP / (2TP + FP + FN), which is 0 for a class that is never predicted correctly.
     """
@@ -52,7 +54,11 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, n: int,
     pc = per_class(cm)
     f1s = [p["f1"] for p in pc if p["support"] > 0]
     total = int(cm.sum())
+    support = cm.sum(axis=1)
+    major = int(np.argmax(support))
     return {"n": total, "accuracy": _ratio(int(np.trace(cm)), total),
+            "majority_class": classes[major],
+            "majority_baseline": _ratio(int(support[major]), total),
             "macro_f1": float(np.mean(f1s)) if f1s else math.nan,
             "confusion": cm.tolist(), "classes": list(classes),
             "per_class": {name: p for name, p in zip(classes, pc)}}
@@ -66,7 +72,8 @@ def format_report(rep: dict) -> str:
         return f"{100 * v:6.2f}"
 
     lines = [f"examples {rep['n']}   accuracy {pct(rep['accuracy']).strip()}%   "
-             f"macro F1 {pct(rep['macro_f1']).strip()}%",
+             f"macro F1 {pct(rep['macro_f1']).strip()}%   always-{rep['majority_class']} "
+             f"baseline {pct(rep['majority_baseline']).strip()}%",
              f"{'class':>12} {'support':>8} {'Se %':>7} {'+P %':>7} {'F1 %':>7}"]
     for name, p in rep["per_class"].items():
         lines.append(f"{name:>12} {p['support']:>8} {pct(p['se']):>7} {pct(p['ppv']):>7} "

@@ -327,9 +327,11 @@ def load_bundle(src: str | Path | dict | Bundle, limits: Limits = DEFAULT_LIMITS
     for n, c in enumerate(classes):
         if not isinstance(c, str):
             top.fail(f"field 'classes[{n}]' = {_show(c)} is not a string ({_type_name(c)})")
-    if len(set(classes)) != len(classes):
-        dup = next(c for c in classes if classes.count(c) > 1)
-        top.fail(f"field 'classes' names {json.dumps(dup)} more than once")
+    seen: set[str] = set()
+    for c in classes:                      # linear: a list of a million names stays fast
+        if c in seen:
+            top.fail(f"field 'classes' names {json.dumps(c)} more than once")
+        seen.add(c)
     lastl = layers[-1]
     if len(classes) != lastl.out_size:
         top.fail(f"field 'classes' has {len(classes)} names but the last layer (layer "

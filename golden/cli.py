@@ -83,6 +83,17 @@ def _version() -> str:
         return "unknown"
 
 
+def non_negative_int(text: str) -> int:
+    """argparse ``type`` of seeds and counts: a decimal integer >= 0 (else a usage error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid integer {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; expected an integer >= 0")
+    return value
+
+
 def fail(message: str) -> NoReturn:
     """Raise a CliError (helper for handlers)."""
     raise CliError(message)

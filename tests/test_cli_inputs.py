@@ -178,6 +178,10 @@ def test_bad_inputs_file(capsys, f: dict[str, Path], make, part: str) -> None:
     (lambda b: b["layers"][0]["activation"].update(T=float("nan")), "is not an integer"),
     (lambda b: b["layers"][0].pop("bias"), "'bias' is missing"),
     (lambda b: b.update(layers={}), "'layers' must be a list"),
+    (lambda b: b.update(layers=[{}] * 1_000_000), "1000000 layers, allowed"),
+    # a duplicate at the end of a long list: found in linear time (it once took quadratic time)
+    (lambda b: b.update(classes=[f"c{i}" for i in range(300_000)] + ["c299999"]),
+     "names \"c299999\" more than once"),
 ])
 def test_bad_bundle_fields(capsys, f: dict[str, Path], edit, part: str) -> None:
     raw = json.loads(json.dumps(BASE))
@@ -241,3 +245,22 @@ def test_read_npy_checks_the_header_before_loading(tmp_path: Path) -> None:
     _npy_declaring(tmp_path / "c.npy", "(2, 6)")
     with pytest.raises(UserFileError, match="12 bytes.*holds 10 bytes"):
         read_npy(tmp_path / "c.npy", "c")
+
+
+@pytest.mark.parametrize("argv, part", [
+    (["dataset", "eeg", "--split", "inter", "--part", "test", "--seed", "-1", "--out", "o"],
+     "-1 is negative"),
+    (["train", "eeg-inter", "--seed", "x"], "invalid integer 'x'"),
+    (["train", "eeg-inter", "--epochs-qat", "-3"], "-3 is negative"),
+])
+def test_negative_or_non_integer_seeds_are_usage_errors(capsys, argv: list[str],
+                                                        part: str) -> None:
+    assert cli.main(argv) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sparrow: error: ") and part in lines[0]
+
+
+def test_dataset_out_below_a_file(capsys, f: dict[str, Path]) -> None:
+    (f["dir"] / "afile").write_text("")
+    fails(capsys, ["dataset", "deap", "--split", "inter", "--part", "test", "--source", f["dir"],
+                   "--out", f["dir"] / "afile" / "sub"], "afile")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
+from golden.cli import non_negative_int
 from training._cli import CliError
 
 
@@ -22,7 +24,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", required=True, choices=["intra", "inter"], help="protocol")
     p.add_argument("--part", required=True, choices=["train", "test"])
     p.add_argument("--out", required=True, type=Path, metavar="DIR")
-    p.add_argument("--seed", type=int, default=None, help="split seed (default: the protocol's)")
+    p.add_argument("--seed", type=non_negative_int, default=None,
+                   help="split seed (default: the protocol's)")
     p.add_argument("--no-cache", action="store_true", help="rebuild from the raw records")
     p.add_argument("--dimension", default="valence",
                    choices=["valence", "arousal", "dominance", "liking"], help="deap only")
@@ -39,6 +42,11 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.time()
     if args.out.exists() and not args.out.is_dir():
         raise CliError(f"output '{args.out}' exists and is not a directory")
+    base = args.out.absolute()
+    while not base.exists():             # the folder that will hold the new ones
+        base = base.parent
+    if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK):
+        raise CliError(f"cannot write '{args.out}': '{base}' is not a writable directory")
     try:
         ds = datasets.build(args.name, args.split, args.part, seed=args.seed,
                             progress=not args.quiet, use_cache=not args.no_cache,

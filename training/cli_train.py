@@ -12,6 +12,7 @@ import argparse
 import time
 from pathlib import Path
 
+from golden.cli import non_negative_int
 from training._cli import CliError
 
 CONFIG_NAMES = ["ecg-intra", "ecg-inter", "eeg-inter"]
@@ -26,9 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=None,
                    help="bundle path (one CONFIG only; default models/<data>/model*.json)")
     p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    p.add_argument("--seed", type=int, default=None, help="override the training seed")
-    p.add_argument("--epochs-float", type=int, default=None)
-    p.add_argument("--epochs-qat", type=int, default=None)
+    p.add_argument("--seed", type=non_negative_int, default=None,
+                   help="override the training seed")
+    p.add_argument("--epochs-float", type=non_negative_int, default=None)
+    p.add_argument("--epochs-qat", type=non_negative_int, default=None)
     p.add_argument("--no-card", action="store_true",
                    help="do not write metrics, plots or the model card")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

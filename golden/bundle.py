@@ -17,12 +17,14 @@ from typing import Any
 import numpy as np
 
 from golden.limits import DEFAULT_LIMITS, INPUT_MAX, WEIGHT_MAX, WEIGHT_MIN, Limits
-from golden.safeio import UserFileError, parse_json
+from golden.safeio import UserFileError, parse_json, read_text
 
 FORMAT = "sparrow-bundle"
 VERSION = 1
 KINDS = ("conv1d", "dense")
 ACTIVATIONS = ("ssf", "none")
+#: Largest bundle file read: a bundle filling every memory of the build is well under 1 MiB.
+MAX_BUNDLE_BYTES = 64 << 20
 
 
 class BundleError(ValueError):
@@ -258,14 +260,10 @@ def _read_source(src: str | Path | dict) -> dict:
     path = Path(src)
     if path.is_dir():
         raise BundleError(f"bundle: '{path}' is a directory, expected a JSON file")
+    if not path.exists():
+        raise BundleError(f"bundle: file '{path}' does not exist")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BundleError(f"bundle: file '{path}' does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BundleError(f"bundle: cannot read '{path}': {exc}") from None
-    try:
-        data = parse_json(text, f"'{path}'")
+        data = parse_json(read_text(path, f"'{path}'", MAX_BUNDLE_BYTES), f"'{path}'")
     except UserFileError as exc:
         raise BundleError(f"bundle: {exc}") from None
     if not isinstance(data, dict):

@@ -28,6 +28,22 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def read_text(path: Path, what: str, limit: int) -> str:
+    """UTF-8 text of ``path`` (``what`` names it in messages), refused when longer than
+    ``limit`` bytes, so a huge or endless file (``/dev/zero``) cannot exhaust memory."""
+    try:
+        with open(path, "rb") as fh:
+            blob = fh.read(limit + 1)
+    except OSError as exc:
+        raise UserFileError(f"cannot read {what}: {exc.strerror or _one_line(exc)}") from None
+    if len(blob) > limit:
+        raise UserFileError(f"{what} is larger than {limit >> 20} MiB; refusing to read it")
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserFileError(f"cannot read {what}: not UTF-8 text ({_one_line(exc)})") from None
+
+
 def parse_json(text: str, what: str) -> Any:
     """Parse JSON ``text`` of ``what`` (a name for messages); UserFileError when malformed."""
     try:

@@ -200,10 +200,11 @@ def test_bad_bundle_text(capsys, f: dict[str, Path], text: str, part: str) -> No
     fails(capsys, ["check", "--model", f["model"]], part)
 
 
-def test_bundle_path_is_a_directory_or_binary(capsys, f: dict[str, Path]) -> None:
+def test_bundle_path_is_a_directory_binary_or_endless(capsys, f: dict[str, Path]) -> None:
     fails(capsys, ["check", "--model", f["dir"]], "is a directory")
     f["model"].write_bytes(b"\xff\xfe\x00")
-    fails(capsys, ["check", "--model", f["model"]], "cannot read", "utf-8")
+    fails(capsys, ["check", "--model", f["model"]], "cannot read", "not UTF-8")
+    fails(capsys, ["check", "--model", "/dev/zero"], "larger than 64 MiB")
 
 
 def test_unwritable_outputs(capsys, f: dict[str, Path]) -> None:

@@ -175,7 +175,7 @@ def write(ds: Dataset, out: Path) -> None:
 
 def read(directory: Path) -> tuple[np.ndarray, np.ndarray, dict]:
     """(inputs, labels, info) of a dataset directory; DataError if it is malformed."""
-    from golden.safeio import UserFileError, parse_json, read_npy
+    from golden.safeio import UserFileError, parse_json, read_npy, read_text
 
     d = Path(directory)
     if not d.is_dir():
@@ -186,12 +186,10 @@ def read(directory: Path) -> tuple[np.ndarray, np.ndarray, dict]:
         y = read_npy(d / "labels.npy", "dataset labels")
         info = {}
         if (d / "dataset.json").is_file():
-            info = parse_json((d / "dataset.json").read_text(encoding="utf-8", errors="replace"),
-                              f"'{d / 'dataset.json'}'")
+            where = f"'{d / 'dataset.json'}'"
+            info = parse_json(read_text(d / "dataset.json", where, 16 << 20), where)
     except UserFileError as exc:
         raise DataError(f"{d}: not a dataset directory ({exc})") from None
-    except OSError as exc:
-        raise DataError(f"{d}: cannot read dataset.json: {exc.strerror or exc}") from None
     if not isinstance(info, dict):
         raise DataError(f"{d / 'dataset.json'}: expected a JSON object, got {type(info).__name__}")
     classes = info.get("classes")

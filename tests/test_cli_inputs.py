@@ -61,6 +61,7 @@ def evaluate(f: dict[str, Path], ds: Path | None = None, model: Path | None = No
 def test_good_files_pass(capsys, f: dict[str, Path]) -> None:
     """The fixture itself is legal: the failures below come from the one thing changed."""
     assert cli.main([str(a) for a in infer(f)]) == 0 and f["out"].is_file()
+    f["png"] = f["dir"] / "new" / "cm.png"            # a new folder for the PNG is created
     assert cli.main([str(a) for a in evaluate(f)]) == 0 and f["png"].is_file()
     assert capsys.readouterr().err == ""
 

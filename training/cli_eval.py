@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     png = args.png or args.dataset / f"confusion-{args.model.stem}.png"
     rep = evaluate(args.model, args.dataset)
     try:
+        png.parent.mkdir(parents=True, exist_ok=True)       # the PNG's folder may be new
         for out in (png, args.json):
             if out is not None:
                 check_writable(out)
@@ -74,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
             write_atomic(args.json, lambda fh: fh.write(text.encode()))
     except UserFileError as exc:
         raise CliError(str(exc)) from None
+    except OSError as exc:
+        raise CliError(f"cannot write '{png}': {exc.strerror or exc}") from None
     print(format_report(rep))
     print(f"confusion matrix: {png}")
     return 0 if np.isfinite(rep["accuracy"]) else 1

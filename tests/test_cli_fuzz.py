@@ -23,7 +23,7 @@ BASE = build_bundle(7, 2, 8, [{"kind": "conv1d", "out": 3, "kernel": 3, "stride"
                                "padding": 1, "T": 4},
                               {"kind": "dense", "out": 3, "act": "none"}])
 GOOD_X = np.arange(2 * 2 * 8, dtype=np.uint8).reshape(2, 2, 8)
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 # JSON values a careless or hostile user might put anywhere in a bundle

@@ -1,7 +1,10 @@
 // GENERATED — do not edit; source: interface/sparrow.rdl, interface/sparrow.toml
 // regenerate with: make interface (scripts/gen_interface.py)
 // Host interface constants of SparrowSNN (docs/architecture.md §6). Included inside
-// a module body; a module uses the subset it needs (lint_waivers.vlt: UNUSEDPARAM).
+// a module body; a module uses the subset it needs, so UNUSEDPARAM is off here
+// (in release 5.052 a lint_waivers.vlt -file waiver misses the second module that
+// includes this file).
+// verilator lint_off UNUSEDPARAM
 localparam [31:0] ID_VALUE = 32'h53505257;  // ID register value
 localparam [15:0] ADDR_ID = 16'h0000;  // ID
 localparam [15:0] ADDR_PARAMS = 16'h0004;  // PARAMS
@@ -115,3 +118,4 @@ localparam [7:0] ERR_WMEM = 8'h07;  // weight words past WMEM_DEPTH: w_base + G�
 localparam [7:0] ERR_BMEM = 8'h08;  // bias groups past BMEM_DEPTH: b_base + G > BMEM_DEPTH
 localparam [7:0] ERR_ACT = 8'h09;  // ssf with T = 0, or `none` on a layer that is not the last
 localparam [7:0] ERR_CLASSES = 8'h0A;  // last layer has more than MAX_CLASSES outputs (Cout·Lout)
+// verilator lint_on UNUSEDPARAM

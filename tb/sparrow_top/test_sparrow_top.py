@@ -465,6 +465,8 @@ async def test_registers_and_readback(dut: SimHandleBase) -> None:
     await tb.start()
     await tb.source.send(x1.reshape(-1).tolist())
     assert (await apb.read_ok(ADDR_STATUS)) & ST_BUSY
+    # start while not idle: accepted without pslverr and ignored (docs §6.3)
+    assert not await apb.write(ADDR_CTRL, CTRL_START), "start while busy answered pslverr"
     assert await apb.write(wmem_addr(0, False), 0x1234_5678)
     assert await apb.write(bias_addr(0, 0), 77)
     assert await apb.write(theta_addr(0, 0), 77)

@@ -1,7 +1,7 @@
 // GENERATED — do not edit; source: interface/sparrow.rdl, interface/sparrow.toml
 // regenerate with: make interface (scripts/gen_interface.py)
-// Build parameters of SparrowSNN: the defaults of the RTL parameters. Included at the
-// top of a file, before the module header.
+// Build parameters of SparrowSNN: the defaults of the RTL parameters. Included
+// at the top of a file, before the module header.
 `ifndef SPARROW_BUILD_VH
 `define SPARROW_BUILD_VH
 `define SPARROW_LANES 8

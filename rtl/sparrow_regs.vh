@@ -1,7 +1,7 @@
 // GENERATED — do not edit; source: interface/sparrow.rdl, interface/sparrow.toml
 // regenerate with: make interface (scripts/gen_interface.py)
-// Host interface constants of SparrowSNN (docs/architecture.md §6). Included inside
-// a module body; a module uses the subset it needs, so UNUSEDPARAM is off here
+// Host interface constants of SparrowSNN (docs/architecture.md §6). Included
+// inside a module body; a module uses the subset it needs, so UNUSEDPARAM is off here
 // (in release 5.052 a lint_waivers.vlt -file waiver misses the second module that
 // includes this file).
 // verilator lint_off UNUSEDPARAM

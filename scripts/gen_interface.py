@@ -241,8 +241,8 @@ def header(comment: str) -> str:
 def render_vh_build(itf: Interface) -> str:
     """rtl/sparrow_build.vh: `define of each build parameter."""
     lines = [header("//").rstrip("\n"),
-             "// Build parameters of SparrowSNN: the defaults of the RTL parameters. Included at the",
-             "// top of a file, before the module header.",
+             "// Build parameters of SparrowSNN: the defaults of the RTL parameters. Included",
+             "// at the top of a file, before the module header.",
              "`ifndef SPARROW_BUILD_VH", "`define SPARROW_BUILD_VH"]
     for lim in itf.limits:
         lines.append(f"`define SPARROW_{lim['name']} {lim['value']}")
@@ -254,8 +254,8 @@ def render_vh_build(itf: Interface) -> str:
 def render_vh_regs(itf: Interface) -> str:
     """rtl/sparrow_regs.vh: localparams of the host interface."""
     lines = [header("//").rstrip("\n"),
-             "// Host interface constants of SparrowSNN (docs/architecture.md §6). Included inside",
-             "// a module body; a module uses the subset it needs, so UNUSEDPARAM is off here",
+             "// Host interface constants of SparrowSNN (docs/architecture.md §6). Included",
+             "// inside a module body; a module uses the subset it needs, so UNUSEDPARAM is off here",
              "// (in release 5.052 a lint_waivers.vlt -file waiver misses the second module that",
              "// includes this file).",
              "// verilator lint_off UNUSEDPARAM"]

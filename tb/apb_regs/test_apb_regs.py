@@ -19,33 +19,8 @@ import pytest
 from cocotb.handle import SimHandleBase
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
+from golden import regmap as rm
 from golden.desccheck import pack_layer
-from golden.regmap import (
-    ADDR_CTRL,
-    ADDR_DESC,
-    ADDR_ID,
-    ADDR_IRQ_EN,
-    ADDR_LOGIT,
-    ADDR_NUM_LAYERS,
-    ADDR_PARAMS,
-    DESC_STRIDE,
-    DESC_USED_WORDS,
-    DESC_WORD_MASKS,
-    DESC_WORDS,
-    ID_VALUE,
-    PARAMS_ACC_W_LSB,
-    PARAMS_MAX_CLASSES_LSB,
-    PARAMS_MAX_LAYERS_LSB,
-    PARAMS_LANES_LSB,
-    REGISTERS,
-    STATUS_BUSY_LSB,
-    STATUS_DONE_LSB,
-    STATUS_ERR_CODE_LSB,
-    STATUS_ERR_LAYER_LSB,
-    STATUS_ERROR_LSB,
-    STATUS_LOADING_LSB,
-    WINDOWS,
-)
 from tb.apb import ApbMaster, ApbMonitor
 from tb.common import (
     CycleCounter,
@@ -62,10 +37,11 @@ MODULE = "apb_regs"
 LOG = get_logger(MODULE)
 M32 = 0xFFFF_FFFF
 # the register map from the one interface source (golden/regmap.py, generated)
-RO_REGS = {a: n for n, (a, acc, _r, _f) in REGISTERS.items() if acc == "RO"}
-RW_REGS = {a: n for n, (a, acc, _r, _f) in REGISTERS.items() if acc == "RW"}
-CTRL = ADDR_CTRL
-COUNTER_INPUTS = {REGISTERS[n][0]: f"{n.lower()}_i" for n in REGISTERS if n.startswith("CNT_")}
+RO_REGS = {a: n for n, (a, acc, _r, _f) in rm.REGISTERS.items() if acc == "RO"}
+RW_REGS = {a: n for n, (a, acc, _r, _f) in rm.REGISTERS.items() if acc == "RW"}
+CTRL = rm.ADDR_CTRL
+COUNTER_INPUTS = {rm.REGISTERS[n][0]: f"{n.lower()}_i" for n in rm.REGISTERS
+                  if n.startswith("CNT_")}
 
 
 class SramModel:
@@ -127,21 +103,21 @@ class RegModel:
             return None
         if addr in RO_REGS or addr in RW_REGS or addr == CTRL:
             return "reg"
-        if ADDR_LOGIT <= addr < ADDR_LOGIT + 4 * self.max_classes:
+        if rm.ADDR_LOGIT <= addr < rm.ADDR_LOGIT + 4 * self.max_classes:
             return "logit"
-        if ADDR_DESC <= addr < ADDR_DESC + DESC_STRIDE * self.max_layers:
+        if rm.ADDR_DESC <= addr < rm.ADDR_DESC + rm.DESC_STRIDE * self.max_layers:
             return "desc"
-        for name, (base, size) in WINDOWS.items():
+        for name, (base, size) in rm.WINDOWS.items():
             if base <= addr < base + size:
                 return name.lower()
         return None
 
     def status(self) -> int:
         i = self.inputs
-        return (i["busy_i"] << STATUS_BUSY_LSB | i["done_i"] << STATUS_DONE_LSB
-                | i["error_i"] << STATUS_ERROR_LSB | i["loading_i"] << STATUS_LOADING_LSB
-                | i["err_layer_i"] << STATUS_ERR_LAYER_LSB
-                | i["err_code_i"] << STATUS_ERR_CODE_LSB)
+        return (i["busy_i"] << rm.STATUS_BUSY_LSB | i["done_i"] << rm.STATUS_DONE_LSB
+                | i["error_i"] << rm.STATUS_ERROR_LSB | i["loading_i"] << rm.STATUS_LOADING_LSB
+                | i["err_layer_i"] << rm.STATUS_ERR_LAYER_LSB
+                | i["err_code_i"] << rm.STATUS_ERR_CODE_LSB)
 
     def access(self, addr: int, write: bool, data: int) -> tuple[int, bool]:
         """Apply one transfer; returns the expected (prdata, pslverr)."""
@@ -153,11 +129,11 @@ class RegModel:
             if reg == "reg":
                 if addr in RO_REGS:
                     return 0, True
-                if addr == ADDR_NUM_LAYERS:
+                if addr == rm.ADDR_NUM_LAYERS:
                     if not idle:
                         return 0, True
                     self.num_layers = data & 0xF
-                elif addr == ADDR_IRQ_EN:
+                elif addr == rm.ADDR_IRQ_EN:
                     self.irq_en = data & 1
                 return 0, False                       # CTRL: pulses checked separately
             if reg == "logit":
@@ -165,9 +141,9 @@ class RegModel:
             if not idle:
                 return 0, True
             if reg == "desc":      # only field bits are stored; reserved words read 0
-                word = (addr - ADDR_DESC) // 4
-                k = word % DESC_WORDS
-                self.desc[word] = data & DESC_WORD_MASKS[k] if k < DESC_USED_WORDS else 0
+                word = (addr - rm.ADDR_DESC) // 4
+                k = word % rm.DESC_WORDS
+                self.desc[word] = data & rm.DESC_WORD_MASKS[k] if k < rm.DESC_USED_WORDS else 0
             elif reg == "bias":
                 self.bias[addr] = data
             elif reg == "theta":
@@ -176,28 +152,29 @@ class RegModel:
                 self.wmem[addr] = data
             return 0, False
         if reg == "reg":
-            value = {ADDR_ID: ID_VALUE,
-                     ADDR_PARAMS: self.lanes << PARAMS_LANES_LSB
-                     | self.max_layers << PARAMS_MAX_LAYERS_LSB | self.acc_w << PARAMS_ACC_W_LSB
-                     | self.max_classes << PARAMS_MAX_CLASSES_LSB,
-                     ADDR_CTRL: 0, REGISTERS["STATUS"][0]: self.status(),
-                     ADDR_NUM_LAYERS: self.num_layers,
-                     REGISTERS["CLASS"][0]: self.inputs["class_i"],
-                     ADDR_IRQ_EN: self.irq_en}.get(addr)
+            value = {rm.ADDR_ID: rm.ID_VALUE,
+                     rm.ADDR_PARAMS: self.lanes << rm.PARAMS_LANES_LSB
+                     | self.max_layers << rm.PARAMS_MAX_LAYERS_LSB
+                     | self.acc_w << rm.PARAMS_ACC_W_LSB
+                     | self.max_classes << rm.PARAMS_MAX_CLASSES_LSB,
+                     rm.ADDR_CTRL: 0, rm.REGISTERS["STATUS"][0]: self.status(),
+                     rm.ADDR_NUM_LAYERS: self.num_layers,
+                     rm.REGISTERS["CLASS"][0]: self.inputs["class_i"],
+                     rm.ADDR_IRQ_EN: self.irq_en}.get(addr)
             if value is None:
                 value = self.inputs[COUNTER_INPUTS[addr]]
             return value, False
         if reg == "logit":
-            return self.logits[(addr - ADDR_LOGIT) // 4] & M32, False
+            return self.logits[(addr - rm.ADDR_LOGIT) // 4] & M32, False
         if reg == "desc":
-            return self.desc[(addr - ADDR_DESC) // 4], False
+            return self.desc[(addr - rm.ADDR_DESC) // 4], False
         if not idle:
             return 0, True
         return {"bias": self.bias, "theta": self.theta, "wmem": self.wmem}[reg].get(addr, 0), False
 
     def desc_fields(self, layer: int) -> int:
         """The packed desc_o slice of a layer, from the descriptor words (docs §6 table)."""
-        return pack_layer(self.desc[DESC_WORDS * layer: DESC_WORDS * (layer + 1)])
+        return pack_layer(self.desc[rm.DESC_WORDS * layer: rm.DESC_WORDS * (layer + 1)])
 
 
 class TB:

@@ -13,7 +13,8 @@ buffer, buffer and address; busy) relative to compute cycle 0, and compares each
 one derived from ``golden.timing`` (blocks, block_taps) and ``golden.model`` (layer inputs):
 cycle, address and data exactly. Counters and done/busy timing are checked against
 ``golden.timing.trace``. The descriptor checker is fuzzed against ``golden.desccheck``, the
-Python reference of the docs §6 rules. Also: abort in every state, reset, and an expect-fail test of the checker.
+Python reference of the docs §6 rules; idle_o = !busy_o && !loading_o is checked every cycle.
+Also: abort in every state, reset, and an expect-fail test of the checker.
 """
 
 from __future__ import annotations

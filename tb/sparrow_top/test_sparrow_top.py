@@ -20,8 +20,8 @@ scale the random regression and ``SPARROW_TOP_MAX_{LAYERS,CH,LEN,WORDS,CYCLES}``
 
 Coverage (docs/coverage.md): every loaded bundle, checked inference, stream pattern, error code,
 reset and abort is sampled into the functional coverage model ``tb.funcov``; the directed tests
-at the end (descriptor fuzzing through APB against ``golden.desccheck``, the reference of the §6 rules,
-the geometry and value extremes of the build from ``tb.common.extreme_bundles``, APB corners)
+at the end (descriptor fuzzing through APB against ``golden.desccheck``, the reference of the
+§6 rules, the geometry and value extremes of the build from ``tb.common.extreme_bundles``, APB corners)
 close the code- and functional-coverage holes the tests above leave.
 """
 

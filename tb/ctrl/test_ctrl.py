@@ -177,15 +177,15 @@ class TB:
                                      wr_buf if wr else -1, wr_addr if wr else -1))
                 if int(d.busy_o.value):
                     self.busy.append(rel)
+                done = int(d.done_o.value)
+                if done and not prev_done:
+                    self.done_rise.append(rel)
+                prev_done = done
             idle, busy, loading = (int(d.idle_o.value), int(d.busy_o.value),
                                    int(d.loading_o.value))
             if idle != int(not (busy or loading)) and len(self.failures) < 20:
                 self.failures.append(f"cycle {cyc}: idle_o {idle} but busy {busy}, loading "
                                      f"{loading} (docs §6.3: idle = !busy && !loading)")
-                done = int(d.done_o.value)
-                if done and not prev_done:
-                    self.done_rise.append(rel)
-                prev_done = done
             value = None
             if wr and out:
                 layer, idx = int(d.out_layer_o.value), int(d.out_index_o.value)

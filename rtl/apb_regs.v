@@ -211,7 +211,7 @@ module apb_regs #(
 
     // Descriptor table: per layer only the DESC_W field bits are stored, packed
     // as on desc_o; a write updates the fields of the addressed word.
-    wire [32*DESC_WORDS*MAX_LAYERS-1:0] desc_words_d;   // every descriptor word as read
+    wire [32*MAX_LAYERS-1:0] desc_rd_d;   // per layer: its read data (0 unless addressed)
     genvar l;
     generate
         for (l = 0; l < MAX_LAYERS; l = l + 1) begin : g_desc
@@ -252,45 +252,51 @@ module apb_regs #(
             end
             assign desc_o[l*DESC_W +: DESC_W] = fld_q;
 
-            // the layer's descriptor words as read back (fields in place, rest 0)
-            reg [32*DESC_WORDS-1:0] words_d;
+            // read data when this layer is addressed: the addressed word's fields in
+            // place, every other bit (and every reserved word) 0
+            reg [31:0] rd_d;
             always @(*) begin
-                words_d = {32*DESC_WORDS{1'b0}};
-                words_d[32*DESC_KIND_WORD + DESC_KIND_LSB +: DESC_KIND_W] =
-                    fld_q[DESC_KIND_POS +: DESC_KIND_W];
-                words_d[32*DESC_SSF_WORD + DESC_SSF_LSB +: DESC_SSF_W] =
-                    fld_q[DESC_SSF_POS +: DESC_SSF_W];
-                words_d[32*DESC_T_WORD + DESC_T_LSB +: DESC_T_W] = fld_q[DESC_T_POS +: DESC_T_W];
-                words_d[32*DESC_CIN_WORD + DESC_CIN_LSB +: DESC_CIN_W] =
-                    fld_q[DESC_CIN_POS +: DESC_CIN_W];
-                words_d[32*DESC_LIN_WORD + DESC_LIN_LSB +: DESC_LIN_W] =
-                    fld_q[DESC_LIN_POS +: DESC_LIN_W];
-                words_d[32*DESC_COUT_WORD + DESC_COUT_LSB +: DESC_COUT_W] =
-                    fld_q[DESC_COUT_POS +: DESC_COUT_W];
-                words_d[32*DESC_LOUT_WORD + DESC_LOUT_LSB +: DESC_LOUT_W] =
-                    fld_q[DESC_LOUT_POS +: DESC_LOUT_W];
-                words_d[32*DESC_K_WORD + DESC_K_LSB +: DESC_K_W] = fld_q[DESC_K_POS +: DESC_K_W];
-                words_d[32*DESC_S_WORD + DESC_S_LSB +: DESC_S_W] = fld_q[DESC_S_POS +: DESC_S_W];
-                words_d[32*DESC_P_WORD + DESC_P_LSB +: DESC_P_W] = fld_q[DESC_P_POS +: DESC_P_W];
-                words_d[32*DESC_W_BASE_WORD + DESC_W_BASE_LSB +: DESC_W_BASE_W] =
-                    fld_q[DESC_W_BASE_POS +: DESC_W_BASE_W];
-                words_d[32*DESC_B_BASE_WORD + DESC_B_BASE_LSB +: DESC_B_BASE_W] =
-                    fld_q[DESC_B_BASE_POS +: DESC_B_BASE_W];
+                rd_d = 32'd0;
+                if (desc_layer_d == LAYER) begin
+                    if (desc_word_d == DESC_KIND_WORD[2:0])
+                        rd_d[DESC_KIND_LSB +: DESC_KIND_W] = fld_q[DESC_KIND_POS +: DESC_KIND_W];
+                    if (desc_word_d == DESC_SSF_WORD[2:0])
+                        rd_d[DESC_SSF_LSB +: DESC_SSF_W] = fld_q[DESC_SSF_POS +: DESC_SSF_W];
+                    if (desc_word_d == DESC_T_WORD[2:0])
+                        rd_d[DESC_T_LSB +: DESC_T_W] = fld_q[DESC_T_POS +: DESC_T_W];
+                    if (desc_word_d == DESC_CIN_WORD[2:0])
+                        rd_d[DESC_CIN_LSB +: DESC_CIN_W] = fld_q[DESC_CIN_POS +: DESC_CIN_W];
+                    if (desc_word_d == DESC_LIN_WORD[2:0])
+                        rd_d[DESC_LIN_LSB +: DESC_LIN_W] = fld_q[DESC_LIN_POS +: DESC_LIN_W];
+                    if (desc_word_d == DESC_COUT_WORD[2:0])
+                        rd_d[DESC_COUT_LSB +: DESC_COUT_W] = fld_q[DESC_COUT_POS +: DESC_COUT_W];
+                    if (desc_word_d == DESC_LOUT_WORD[2:0])
+                        rd_d[DESC_LOUT_LSB +: DESC_LOUT_W] = fld_q[DESC_LOUT_POS +: DESC_LOUT_W];
+                    if (desc_word_d == DESC_K_WORD[2:0])
+                        rd_d[DESC_K_LSB +: DESC_K_W] = fld_q[DESC_K_POS +: DESC_K_W];
+                    if (desc_word_d == DESC_S_WORD[2:0])
+                        rd_d[DESC_S_LSB +: DESC_S_W] = fld_q[DESC_S_POS +: DESC_S_W];
+                    if (desc_word_d == DESC_P_WORD[2:0])
+                        rd_d[DESC_P_LSB +: DESC_P_W] = fld_q[DESC_P_POS +: DESC_P_W];
+                    if (desc_word_d == DESC_W_BASE_WORD[2:0])
+                        rd_d[DESC_W_BASE_LSB +: DESC_W_BASE_W] =
+                            fld_q[DESC_W_BASE_POS +: DESC_W_BASE_W];
+                    if (desc_word_d == DESC_B_BASE_WORD[2:0])
+                        rd_d[DESC_B_BASE_LSB +: DESC_B_BASE_W] =
+                            fld_q[DESC_B_BASE_POS +: DESC_B_BASE_W];
+                end
             end
-            assign desc_words_d[l*32*DESC_WORDS +: 32*DESC_WORDS] = words_d;
+            assign desc_rd_d[32*l +: 32] = rd_d;
         end
     endgenerate
 
-    // read data of descriptor word paddr[7:2]: its fields in place, every other bit
-    // (and every reserved word) 0; an AND-OR select over the 8*DESC_WORDS words
-    wire [5:0] desc_idx_d = paddr[7:2];      // DESC_WORDS*layer + word
+    // read data of the addressed descriptor word: OR of the layers' contributions
     reg [31:0] desc_rdata_d;
     integer k;
     always @(*) begin
         desc_rdata_d = 32'd0;
-        for (k = 0; k < DESC_WORDS * MAX_LAYERS; k = k + 1) begin
-            desc_rdata_d = desc_rdata_d
-                         | (desc_words_d[32*k +: 32] & {32{desc_idx_d == k[5:0]}});
+        for (k = 0; k < MAX_LAYERS; k = k + 1) begin
+            desc_rdata_d = desc_rdata_d | desc_rd_d[32*k +: 32];
         end
     end
 

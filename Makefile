@@ -12,7 +12,7 @@ WAVES   ?= 0
 MODULE  ?=
 JOBS    ?= 2
 
-.PHONY: help setup check-tools test lint sim bench clean
+.PHONY: help setup check-tools test lint sim bench clean interface
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -26,6 +26,9 @@ check-tools:  ## print tool versions; fail when one is missing or too old
 test: setup  ## bootstrap, then run every test: golden model, data, training, lint, all benches (both simulators)
 	@mkdir -p reports/junit
 	$(PY) -m pytest tests tb -n $(JOBS) -p no:cacheprovider --junitxml=reports/junit/pytest.xml
+
+interface: setup  ## regenerate rtl/sparrow_*.vh, golden/regmap.py and the docs tables from interface/sparrow.rdl + .toml
+	$(PY) scripts/gen_interface.py
 
 lint: setup  ## verilator -Wall lint of rtl/ and yosys synthesis check (no latches, no loops)
 	@bash scripts/lint.sh

@@ -11,33 +11,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from golden.bundle import Bundle, Layer, load_bundle
+from golden.regmap import (
+    ADDR_BIAS,
+    ADDR_DESC,
+    ADDR_NUM_LAYERS,
+    ADDR_THETA,
+    ADDR_WMEM,
+    DESC_FIELDS,
+    DESC_STRIDE,
+    DESC_WORDS,
+)
 
-ADDR_ID = 0x0000
-ADDR_PARAMS = 0x0004
-ADDR_CTRL = 0x0008
-ADDR_STATUS = 0x000C
-ADDR_NUM_LAYERS = 0x0010
-ADDR_CLASS = 0x0014
-ADDR_IRQ_EN = 0x0018
-ADDR_CNT_CYCLES = 0x0020
-ADDR_CNT_WREADS = 0x0024
-ADDR_CNT_MACS = 0x0028
-ADDR_CNT_SKIPS = 0x002C
-ADDR_CNT_LOAD = 0x0030
-ADDR_LOGIT = 0x0100
-ADDR_DESC = 0x0200
-ADDR_BIAS = 0x1000
-ADDR_THETA = 0x2000
-ADDR_WMEM = 0x4000
-ID_VALUE = 0x5350_5257
-
-DESC_WORDS = 8
 MASK32 = 0xFFFF_FFFF
 
 
 def desc_addr(layer: int, word: int) -> int:
     """APB address of descriptor word ``word`` of layer ``layer``."""
-    return ADDR_DESC + 32 * layer + 4 * word
+    return ADDR_DESC + DESC_STRIDE * layer + 4 * word
 
 
 def bias_addr(group: int, lane: int) -> int:
@@ -55,14 +45,33 @@ def wmem_addr(word: int, high: bool) -> int:
     return ADDR_WMEM + 8 * word + (4 if high else 0)
 
 
+def desc_values(layer: Layer) -> dict[str, int]:
+    """The descriptor field values of a layer, by field name (docs §6 descriptor table).
+
+    T of a ``none`` layer is written 0 (ignored by the core); Lout is the layer's output length
+    (conv1d: floor((Lin + 2P - K) / S) + 1, dense: 1), exactly what the descriptor check
+    recomputes (error code 5).
+    """
+    return {"kind": int(layer.kind == "dense"), "ssf": int(layer.is_ssf), "T": layer.T or 0,
+            "Cin": layer.in_ch, "Lin": layer.in_len, "Cout": layer.out_ch,
+            "Lout": layer.out_len, "K": layer.kernel, "S": layer.stride, "P": layer.padding,
+            "w_base": layer.w_base, "b_base": layer.b_base}
+
+
+def pack_words(values: dict[str, int]) -> list[int]:
+    """The DESC_WORDS descriptor words holding the given field values (reserved words 0)."""
+    words = [0] * DESC_WORDS
+    for name, word, lsb, width in DESC_FIELDS:
+        value = values[name]
+        if not 0 <= value < (1 << width):
+            raise ValueError(f"descriptor field {name} = {value} does not fit {width} bits")
+        words[word] |= value << lsb
+    return words
+
+
 def descriptor(layer: Layer) -> list[int]:
-    """The 8 descriptor words of a layer (docs §6 table)."""
-    w0 = (1 if layer.kind == "dense" else 0) | ((1 if layer.is_ssf else 0) << 1) \
-        | ((layer.T or 0) << 8)
-    w1 = layer.in_ch | (layer.in_len << 16)
-    w2 = layer.out_ch | (layer.out_len << 16)
-    w3 = layer.kernel | (layer.stride << 8) | (layer.padding << 16)
-    return [w0, w1, w2, w3, layer.w_base, layer.b_base, 0, 0]
+    """The DESC_WORDS descriptor words of a layer (docs §6 table; reserved words 0)."""
+    return pack_words(desc_values(layer))
 
 
 def layer_words(layer: Layer) -> np.ndarray:

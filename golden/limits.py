@@ -1,29 +1,35 @@
-"""Build limits of the default SparrowSNN build (docs/architecture.md §4)."""
+"""Build limits of the default SparrowSNN build (docs/architecture.md §4).
+
+The numbers come from the one interface source (interface/sparrow.toml, through the generated
+golden/regmap.py), the same source as the RTL parameter defaults (rtl/sparrow_build.vh).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from golden.regmap import LIMITS as _L
 
 
 @dataclass(frozen=True)
 class Limits:
     """Parameters of one RTL build; a bundle is legal for the build only within them."""
 
-    lanes: int = 8                # LANES: output channels per group
-    max_layers: int = 8           # MAX_LAYERS
-    max_ch: int = 256             # MAX_CH: any channel count (C0, Cin, Cout, dense F / O)
-    max_len: int = 1024           # MAX_LEN: any sequence length (L0, Lin, Lout)
-    act_depth: int = 4096         # ACT_DEPTH: C*L of the input and of every layer output
-    max_k: int = 32               # MAX_K: kernel 1..max_k
-    max_s: int = 32               # MAX_S: stride 1..max_s
-    max_p: int = 31               # MAX_P: padding 0..max_p
-    max_t: int = 255              # T in 1..max_t (CNT_W = 8)
-    max_theta: int = 65535        # theta in 1..max_theta (TH_W = 16)
-    acc_w: int = 32               # ACC_W: signed accumulator width, bias included
-    wmem_depth: int = 2048        # WMEM_DEPTH: 64-bit weight words
-    bmem_depth: int = 128         # BMEM_DEPTH: bias / theta groups
-    max_classes: int = 16         # MAX_CLASSES: outputs of the last layer
-    max_out_features: int = 256   # dense out_features
+    lanes: int = _L["LANES"]                 # output channels per group
+    max_layers: int = _L["MAX_LAYERS"]
+    max_ch: int = _L["MAX_CH"]               # any channel count (C0, Cin, Cout of conv1d)
+    max_len: int = _L["MAX_LEN"]             # any sequence length (L0, Lin, Lout)
+    act_depth: int = _L["ACT_DEPTH"]         # C*L of the input and of every layer output
+    max_k: int = _L["MAX_K"]                 # kernel 1..max_k
+    max_s: int = _L["MAX_S"]                 # stride 1..max_s
+    max_p: int = _L["MAX_P"]                 # padding 0..max_p
+    max_t: int = (1 << _L["CNT_W"]) - 1      # T in 1..max_t
+    max_theta: int = (1 << _L["TH_W"]) - 1   # theta in 1..max_theta
+    acc_w: int = _L["ACC_W"]                 # signed accumulator width, bias included
+    wmem_depth: int = _L["WMEM_DEPTH"]       # 64-bit weight words
+    bmem_depth: int = _L["BMEM_DEPTH"]       # bias / theta groups
+    max_classes: int = _L["MAX_CLASSES"]     # outputs of the last layer
+    max_out_features: int = _L["MAX_OUT_F"]  # dense out_features
 
     @property
     def acc_min(self) -> int:

@@ -14,14 +14,21 @@
 // address that is not a multiple of 4), a write to a read-only register, and a
 // memory-window access, descriptor or NUM_LAYERS write while the core runs.
 // prdata is 0 outside read access cycles and on refused reads.
+//
+// Addresses, field positions and the descriptor layout come from the generated
+// headers sparrow_build.vh / sparrow_regs.vh (source: interface/sparrow.rdl).
+// The descriptor table stores only the descriptor fields (DESC_W bits per
+// layer): bits outside a field and the reserved words read 0, writes to them
+// are accepted and ignored.
+`include "sparrow_build.vh"
 `default_nettype none
 
 module apb_regs #(
-    parameter integer LANES       = 8,    // lanes of the build (PARAMS[7:0])
-    parameter integer MAX_LAYERS  = 8,    // descriptor table entries (PARAMS[15:8])
-    parameter integer ACC_W       = 32,   // accumulator width (PARAMS[23:16])
-    parameter integer MAX_CLASSES = 16,   // logit registers (PARAMS[31:24])
-    parameter integer DESC_W      = 130   // packed descriptor fields per layer (see desc_o)
+    parameter integer LANES       = `SPARROW_LANES,        // lanes of the build (PARAMS.lanes)
+    parameter integer MAX_LAYERS  = `SPARROW_MAX_LAYERS,   // descriptor table entries (PARAMS.max_layers)
+    parameter integer ACC_W       = `SPARROW_ACC_W,        // accumulator width (PARAMS.acc_w)
+    parameter integer MAX_CLASSES = `SPARROW_MAX_CLASSES,  // logit registers (PARAMS.max_classes)
+    parameter integer DESC_W      = `SPARROW_DESC_W        // packed descriptor fields per layer (see desc_o)
 ) (
     input  wire                         clk,            // clock, rising edge
     input  wire                         rst_n,          // synchronous reset, active low
@@ -38,11 +45,8 @@ module apb_regs #(
     output wire                         start_o,        // CTRL.start written (one cycle)
     output wire                         abort_o,        // CTRL.abort written (one cycle)
     output wire [3:0]                   num_layers_o,   // NUM_LAYERS[3:0]
-    output wire [MAX_LAYERS*DESC_W-1:0] desc_o,         // layer l fields at [l*DESC_W +: DESC_W]:
-                                                        //  [0] kind, [1] ssf, [9:2] T, [25:10] Cin,
-                                                        //  [41:26] Lin, [57:42] Cout, [73:58] Lout,
-                                                        //  [81:74] K, [89:82] S, [97:90] P,
-                                                        //  [113:98] w_base, [129:114] b_base
+    output wire [MAX_LAYERS*DESC_W-1:0] desc_o,         // layer l fields at [l*DESC_W +: DESC_W],
+                                                        // field F at DESC_F_POS +: DESC_F_W
     input  wire                         core_idle_i,    // controller idle: host owns memories/table
     input  wire                         busy_i,         // STATUS.busy
     input  wire                         done_i,         // STATUS.done
@@ -84,27 +88,36 @@ module apb_regs #(
     input  wire [127:0]                 tmem_rdata_i    // read data
 );
 
-    // The address map below is laid out for exactly this build.
+`include "sparrow_regs.vh"
+
+    // The address decode below is laid out for exactly this build and map.
     generate
-        if (LANES != 8) begin : g_bad_lanes
-            apb_regs_parameter_error_LANES_must_be_8 u_param_error ();
+        if (LANES != `SPARROW_LANES) begin : g_bad_lanes
+            apb_regs_parameter_error_LANES_is_fixed u_param_error ();
         end
-        if (MAX_LAYERS != 8) begin : g_bad_layers
-            apb_regs_parameter_error_MAX_LAYERS_must_be_8 u_param_error ();
+        if (MAX_LAYERS != `SPARROW_MAX_LAYERS || MAX_LAYERS != 8) begin : g_bad_layers
+            apb_regs_parameter_error_MAX_LAYERS_is_fixed u_param_error ();
         end
-        if (MAX_CLASSES != 16) begin : g_bad_classes
-            apb_regs_parameter_error_MAX_CLASSES_must_be_16 u_param_error ();
+        if (MAX_CLASSES != `SPARROW_MAX_CLASSES || MAX_CLASSES != LOGIT_COUNT
+                || MAX_CLASSES != 16) begin : g_bad_classes
+            apb_regs_parameter_error_MAX_CLASSES_is_fixed u_param_error ();
         end
-        if (DESC_W != 130) begin : g_bad_desc_w
-            apb_regs_parameter_error_DESC_W_must_be_130 u_param_error ();
+        if (DESC_W != `SPARROW_DESC_W) begin : g_bad_desc_w
+            apb_regs_parameter_error_DESC_W_is_fixed u_param_error ();
         end
         if (ACC_W < 1 || ACC_W > 255) begin : g_bad_acc_w
             apb_regs_parameter_error_ACC_W_must_fit_8_bits u_param_error ();
         end
+        if (DESC_STRIDE != 32 || DESC_USED_WORDS > DESC_WORDS || BIAS_BYTES != 4096
+                || THETA_BYTES != 4096 || WMEM_BYTES != 16384) begin : g_bad_map
+            apb_regs_parameter_error_address_map_does_not_fit_the_decode u_param_error ();
+        end
     endgenerate
 
-    localparam [31:0] ID_VALUE     = 32'h5350_5257;  // "SPRW"
-    localparam [31:0] PARAMS_VALUE = (MAX_CLASSES << 24) | (ACC_W << 16) | (MAX_LAYERS << 8) | LANES;
+    localparam [31:0] PARAMS_VALUE = (MAX_CLASSES << PARAMS_MAX_CLASSES_LSB)
+                                   | (ACC_W << PARAMS_ACC_W_LSB)
+                                   | (MAX_LAYERS << PARAMS_MAX_LAYERS_LSB)
+                                   | (LANES << PARAMS_LANES_LSB);
 
     // ------------------------------------------------------------------
     // Address decode
@@ -114,20 +127,22 @@ module apb_regs #(
     wire wr_d     = access_d && pwrite;
     wire aligned_d = (paddr[1:0] == 2'b00);
 
-    wire in_regs_d  = aligned_d && (paddr[15:8] == 8'h00);
-    wire in_logit_d = aligned_d && (paddr[15:6] == 10'h004);   // 0x0100..0x013C
-    wire in_desc_d  = aligned_d && (paddr[15:8] == 8'h02);     // 0x0200..0x02FC
-    wire in_bias_d  = aligned_d && (paddr[15:12] == 4'h1);     // 0x1000..0x1FFF
-    wire in_theta_d = aligned_d && (paddr[15:12] == 4'h2);     // 0x2000..0x2FFF
-    wire in_wmem_d  = aligned_d && (paddr[15:14] == 2'b01);    // 0x4000..0x7FFF
+    wire in_regs_d  = aligned_d && (paddr[15:8] == ADDR_ID[15:8]);      // register page
+    wire in_logit_d = aligned_d && (paddr[15:6] == ADDR_LOGIT[15:6]);   // 16 words
+    wire in_desc_d  = aligned_d && (paddr[15:8] == ADDR_DESC[15:8]);    // 8 layers x 32 bytes
+    wire in_bias_d  = aligned_d && (paddr[15:12] == ADDR_BIAS[15:12]);  // 4 KiB
+    wire in_theta_d = aligned_d && (paddr[15:12] == ADDR_THETA[15:12]); // 4 KiB
+    wire in_wmem_d  = aligned_d && (paddr[15:14] == ADDR_WMEM[15:14]);  // 16 KiB
     wire in_mem_d   = in_bias_d || in_theta_d || in_wmem_d;
 
-    // register offsets inside 0x0000..0x00FF
+    // register offsets inside the register page
     wire [5:0] reg_word_d = paddr[7:2];
-    localparam [5:0] R_ID = 6'h00, R_PARAMS = 6'h01, R_CTRL = 6'h02, R_STATUS = 6'h03,
-                     R_NUM_LAYERS = 6'h04, R_CLASS = 6'h05, R_IRQ_EN = 6'h06,
-                     R_CYCLES = 6'h08, R_WREADS = 6'h09, R_MACS = 6'h0A, R_SKIPS = 6'h0B,
-                     R_LOAD = 6'h0C;
+    localparam [5:0] R_ID = ADDR_ID[7:2], R_PARAMS = ADDR_PARAMS[7:2], R_CTRL = ADDR_CTRL[7:2],
+                     R_STATUS = ADDR_STATUS[7:2], R_NUM_LAYERS = ADDR_NUM_LAYERS[7:2],
+                     R_CLASS = ADDR_CLASS[7:2], R_IRQ_EN = ADDR_IRQ_EN[7:2],
+                     R_CYCLES = ADDR_CNT_CYCLES[7:2], R_WREADS = ADDR_CNT_WREADS[7:2],
+                     R_MACS = ADDR_CNT_MACS[7:2], R_SKIPS = ADDR_CNT_SKIPS[7:2],
+                     R_LOAD = ADDR_CNT_LOAD[7:2];
     reg reg_known_d;   // mapped register
     reg reg_ro_d;      // read-only register
     always @(*) begin
@@ -151,7 +166,6 @@ module apb_regs #(
     // ------------------------------------------------------------------
     reg [3:0]  num_layers_q;
     reg        irq_en_q;
-    reg [31:0] desc_q  [0:8*MAX_LAYERS-1];   // 8 words per layer
     reg [31:0] logit_q [0:MAX_CLASSES-1];
     reg        mem_rd_q;                     // a memory read was issued in the setup cycle
 
@@ -159,7 +173,8 @@ module apb_regs #(
     wire wr_nl_d    = wr_d && in_regs_d && (reg_word_d == R_NUM_LAYERS) && core_idle_i;
     wire wr_irq_d   = wr_d && in_regs_d && (reg_word_d == R_IRQ_EN);
     wire wr_desc_d  = wr_d && in_desc_d && core_idle_i;
-    wire [5:0] desc_idx_d = paddr[7:2];      // 8*layer + word
+    wire [2:0] desc_layer_d = paddr[7:5];    // DESC_STRIDE = 32 bytes per layer
+    wire [2:0] desc_word_d  = paddr[4:2];    // word inside the layer's descriptor
     wire [3:0] logit_rd_idx_d = paddr[5:2];
 
     integer i;
@@ -168,19 +183,13 @@ module apb_regs #(
             num_layers_q <= 4'd0;
             irq_en_q     <= 1'b0;
             mem_rd_q     <= 1'b0;
-            for (i = 0; i < 8 * MAX_LAYERS; i = i + 1) begin
-                desc_q[i] <= 32'd0;
-            end
         end else begin
             mem_rd_q <= setup_d && !pwrite && in_mem_d && core_idle_i;
             if (wr_nl_d) begin
-                num_layers_q <= pwdata[3:0];
+                num_layers_q <= pwdata[NUM_LAYERS_NUM_LAYERS_LSB +: NUM_LAYERS_NUM_LAYERS_W];
             end
             if (wr_irq_d) begin
-                irq_en_q <= pwdata[0];
-            end
-            if (wr_desc_d) begin
-                desc_q[desc_idx_d] <= pwdata;
+                irq_en_q <= pwdata[IRQ_EN_EN_LSB];
             end
         end
     end
@@ -195,30 +204,101 @@ module apb_regs #(
         end
     end
 
-    assign start_o      = wr_ctrl_d && pwdata[0];
-    assign abort_o      = wr_ctrl_d && pwdata[1];
+    assign start_o      = wr_ctrl_d && pwdata[CTRL_START_LSB];
+    assign abort_o      = wr_ctrl_d && pwdata[CTRL_ABORT_LSB];
     assign num_layers_o = num_layers_q;
     assign irq_o        = done_i && irq_en_q;
 
+    // Descriptor table: per layer only the DESC_W field bits are stored, packed
+    // as on desc_o; a write updates the fields of the addressed word.
+    wire [32*MAX_LAYERS-1:0] desc_rd_d;   // per layer: its read data (0 unless addressed)
     genvar l;
     generate
         for (l = 0; l < MAX_LAYERS; l = l + 1) begin : g_desc
-            assign desc_o[l*DESC_W +: DESC_W] = {
-                desc_q[8*l + 5][15:0],     // b_base
-                desc_q[8*l + 4][15:0],     // w_base
-                desc_q[8*l + 3][23:16],    // P
-                desc_q[8*l + 3][15:8],     // S
-                desc_q[8*l + 3][7:0],      // K
-                desc_q[8*l + 2][31:16],    // Lout
-                desc_q[8*l + 2][15:0],     // Cout
-                desc_q[8*l + 1][31:16],    // Lin
-                desc_q[8*l + 1][15:0],     // Cin
-                desc_q[8*l + 0][15:8],     // T
-                desc_q[8*l + 0][1],        // ssf
-                desc_q[8*l + 0][0]         // kind
-            };
+            localparam [2:0] LAYER = l;
+            reg [DESC_W-1:0] fld_q;
+            wire we_d = wr_desc_d && (desc_layer_d == LAYER);
+            always @(posedge clk) begin
+                if (!rst_n) begin
+                    fld_q <= {DESC_W{1'b0}};
+                end else if (we_d) begin
+                    if (desc_word_d == DESC_KIND_WORD[2:0])
+                        fld_q[DESC_KIND_POS +: DESC_KIND_W] <= pwdata[DESC_KIND_LSB +: DESC_KIND_W];
+                    if (desc_word_d == DESC_SSF_WORD[2:0])
+                        fld_q[DESC_SSF_POS +: DESC_SSF_W] <= pwdata[DESC_SSF_LSB +: DESC_SSF_W];
+                    if (desc_word_d == DESC_T_WORD[2:0])
+                        fld_q[DESC_T_POS +: DESC_T_W] <= pwdata[DESC_T_LSB +: DESC_T_W];
+                    if (desc_word_d == DESC_CIN_WORD[2:0])
+                        fld_q[DESC_CIN_POS +: DESC_CIN_W] <= pwdata[DESC_CIN_LSB +: DESC_CIN_W];
+                    if (desc_word_d == DESC_LIN_WORD[2:0])
+                        fld_q[DESC_LIN_POS +: DESC_LIN_W] <= pwdata[DESC_LIN_LSB +: DESC_LIN_W];
+                    if (desc_word_d == DESC_COUT_WORD[2:0])
+                        fld_q[DESC_COUT_POS +: DESC_COUT_W] <= pwdata[DESC_COUT_LSB +: DESC_COUT_W];
+                    if (desc_word_d == DESC_LOUT_WORD[2:0])
+                        fld_q[DESC_LOUT_POS +: DESC_LOUT_W] <= pwdata[DESC_LOUT_LSB +: DESC_LOUT_W];
+                    if (desc_word_d == DESC_K_WORD[2:0])
+                        fld_q[DESC_K_POS +: DESC_K_W] <= pwdata[DESC_K_LSB +: DESC_K_W];
+                    if (desc_word_d == DESC_S_WORD[2:0])
+                        fld_q[DESC_S_POS +: DESC_S_W] <= pwdata[DESC_S_LSB +: DESC_S_W];
+                    if (desc_word_d == DESC_P_WORD[2:0])
+                        fld_q[DESC_P_POS +: DESC_P_W] <= pwdata[DESC_P_LSB +: DESC_P_W];
+                    if (desc_word_d == DESC_W_BASE_WORD[2:0])
+                        fld_q[DESC_W_BASE_POS +: DESC_W_BASE_W] <=
+                            pwdata[DESC_W_BASE_LSB +: DESC_W_BASE_W];
+                    if (desc_word_d == DESC_B_BASE_WORD[2:0])
+                        fld_q[DESC_B_BASE_POS +: DESC_B_BASE_W] <=
+                            pwdata[DESC_B_BASE_LSB +: DESC_B_BASE_W];
+                end
+            end
+            assign desc_o[l*DESC_W +: DESC_W] = fld_q;
+
+            // read data when this layer is addressed: the addressed word's fields in
+            // place, every other bit (and every reserved word) 0
+            reg [31:0] rd_d;
+            always @(*) begin
+                rd_d = 32'd0;
+                if (desc_layer_d == LAYER) begin
+                    if (desc_word_d == DESC_KIND_WORD[2:0])
+                        rd_d[DESC_KIND_LSB +: DESC_KIND_W] = fld_q[DESC_KIND_POS +: DESC_KIND_W];
+                    if (desc_word_d == DESC_SSF_WORD[2:0])
+                        rd_d[DESC_SSF_LSB +: DESC_SSF_W] = fld_q[DESC_SSF_POS +: DESC_SSF_W];
+                    if (desc_word_d == DESC_T_WORD[2:0])
+                        rd_d[DESC_T_LSB +: DESC_T_W] = fld_q[DESC_T_POS +: DESC_T_W];
+                    if (desc_word_d == DESC_CIN_WORD[2:0])
+                        rd_d[DESC_CIN_LSB +: DESC_CIN_W] = fld_q[DESC_CIN_POS +: DESC_CIN_W];
+                    if (desc_word_d == DESC_LIN_WORD[2:0])
+                        rd_d[DESC_LIN_LSB +: DESC_LIN_W] = fld_q[DESC_LIN_POS +: DESC_LIN_W];
+                    if (desc_word_d == DESC_COUT_WORD[2:0])
+                        rd_d[DESC_COUT_LSB +: DESC_COUT_W] = fld_q[DESC_COUT_POS +: DESC_COUT_W];
+                    if (desc_word_d == DESC_LOUT_WORD[2:0])
+                        rd_d[DESC_LOUT_LSB +: DESC_LOUT_W] = fld_q[DESC_LOUT_POS +: DESC_LOUT_W];
+                    if (desc_word_d == DESC_K_WORD[2:0])
+                        rd_d[DESC_K_LSB +: DESC_K_W] = fld_q[DESC_K_POS +: DESC_K_W];
+                    if (desc_word_d == DESC_S_WORD[2:0])
+                        rd_d[DESC_S_LSB +: DESC_S_W] = fld_q[DESC_S_POS +: DESC_S_W];
+                    if (desc_word_d == DESC_P_WORD[2:0])
+                        rd_d[DESC_P_LSB +: DESC_P_W] = fld_q[DESC_P_POS +: DESC_P_W];
+                    if (desc_word_d == DESC_W_BASE_WORD[2:0])
+                        rd_d[DESC_W_BASE_LSB +: DESC_W_BASE_W] =
+                            fld_q[DESC_W_BASE_POS +: DESC_W_BASE_W];
+                    if (desc_word_d == DESC_B_BASE_WORD[2:0])
+                        rd_d[DESC_B_BASE_LSB +: DESC_B_BASE_W] =
+                            fld_q[DESC_B_BASE_POS +: DESC_B_BASE_W];
+                end
+            end
+            assign desc_rd_d[32*l +: 32] = rd_d;
         end
     endgenerate
+
+    // read data of the addressed descriptor word: OR of the layers' contributions
+    reg [31:0] desc_rdata_d;
+    integer k;
+    always @(*) begin
+        desc_rdata_d = 32'd0;
+        for (k = 0; k < MAX_LAYERS; k = k + 1) begin
+            desc_rdata_d = desc_rdata_d | desc_rd_d[32*k +: 32];
+        end
+    end
 
     // ------------------------------------------------------------------
     // Host memory ports: reads issued in the setup cycle, writes in the access cycle
@@ -249,8 +329,17 @@ module apb_regs #(
     // ------------------------------------------------------------------
     // Read data and error response
     // ------------------------------------------------------------------
-    wire [31:0] status_d = {8'd0, err_code_i, 4'd0, err_layer_i, 4'd0,
-                            loading_i, error_i, done_i, busy_i};
+    reg [31:0] status_d;
+    always @(*) begin
+        status_d = 32'd0;
+        status_d[STATUS_BUSY_LSB]    = busy_i;
+        status_d[STATUS_DONE_LSB]    = done_i;
+        status_d[STATUS_ERROR_LSB]   = error_i;
+        status_d[STATUS_LOADING_LSB] = loading_i;
+        status_d[STATUS_ERR_LAYER_LSB +: STATUS_ERR_LAYER_W] = err_layer_i;
+        status_d[STATUS_ERR_CODE_LSB +: STATUS_ERR_CODE_W]   = err_code_i;
+    end
+
 
     reg [31:0] reg_rdata_d;
     always @(*) begin
@@ -258,9 +347,9 @@ module apb_regs #(
             R_ID:         reg_rdata_d = ID_VALUE;
             R_PARAMS:     reg_rdata_d = PARAMS_VALUE;
             R_STATUS:     reg_rdata_d = status_d;
-            R_NUM_LAYERS: reg_rdata_d = {28'd0, num_layers_q};
-            R_CLASS:      reg_rdata_d = {28'd0, class_i};
-            R_IRQ_EN:     reg_rdata_d = {31'd0, irq_en_q};
+            R_NUM_LAYERS: reg_rdata_d = {28'd0, num_layers_q} << NUM_LAYERS_NUM_LAYERS_LSB;
+            R_CLASS:      reg_rdata_d = {28'd0, class_i} << CLASS_CLASS_IDX_LSB;
+            R_IRQ_EN:     reg_rdata_d = {31'd0, irq_en_q} << IRQ_EN_EN_LSB;
             R_CYCLES:     reg_rdata_d = cnt_cycles_i;
             R_WREADS:     reg_rdata_d = cnt_wreads_i;
             R_MACS:       reg_rdata_d = cnt_macs_i;
@@ -282,7 +371,7 @@ module apb_regs #(
         end else if (in_logit_d) begin
             rdata_d = logit_q[logit_rd_idx_d];
         end else if (in_desc_d) begin
-            rdata_d = desc_q[desc_idx_d];
+            rdata_d = desc_rdata_d;
         end else if (mem_rd_q) begin
             if (in_bias_d) begin
                 rdata_d = bias_lane_d;

@@ -15,23 +15,26 @@
 //
 // Descriptor check (state CHECK, one cycle per layer, layers in order): the
 // first failing rule of the lowest failing layer is reported, codes checked in
-// ascending order within a layer (code 1 before any layer).
+// ascending order within a layer (code 1 before any layer). Field positions,
+// error codes and the build parameters come from the generated headers
+// sparrow_build.vh / sparrow_regs.vh (source: interface/sparrow.rdl, .toml).
+`include "sparrow_build.vh"
 `default_nettype none
 
 module ctrl #(
-    parameter integer LANES       = 8,     // output channels per group (must be 8)
-    parameter integer MAX_LAYERS  = 8,     // descriptor table entries (must be 8)
-    parameter integer DESC_W      = 130,   // packed descriptor width (layout: see apb_regs)
-    parameter integer ACT_DEPTH   = 4096,  // activation buffer words (must be 4096)
-    parameter integer WMEM_DEPTH  = 2048,  // weight memory words (must be 2048)
-    parameter integer BMEM_DEPTH  = 128,   // bias/theta memory groups (must be 128)
-    parameter integer MAX_CH      = 256,   // conv channel limit (1..256)
-    parameter integer MAX_LEN     = 1024,  // sequence length limit (1..1024)
-    parameter integer MAX_K       = 32,    // kernel limit (1..32)
-    parameter integer MAX_S       = 32,    // stride limit (1..32)
-    parameter integer MAX_P       = 31,    // padding limit (0..31)
-    parameter integer MAX_OUT_F   = 256,   // dense out_features limit (1..256)
-    parameter integer MAX_CLASSES = 16     // last-layer outputs limit (1..16)
+    parameter integer LANES       = `SPARROW_LANES,        // output channels per group (fixed)
+    parameter integer MAX_LAYERS  = `SPARROW_MAX_LAYERS,   // descriptor table entries (fixed)
+    parameter integer DESC_W      = `SPARROW_DESC_W,       // packed descriptor width (fixed)
+    parameter integer ACT_DEPTH   = `SPARROW_ACT_DEPTH,    // activation buffer words (fixed)
+    parameter integer WMEM_DEPTH  = `SPARROW_WMEM_DEPTH,   // weight memory words (fixed)
+    parameter integer BMEM_DEPTH  = `SPARROW_BMEM_DEPTH,   // bias/theta memory groups (fixed)
+    parameter integer MAX_CH      = `SPARROW_MAX_CH,       // conv channel limit (1..256)
+    parameter integer MAX_LEN     = `SPARROW_MAX_LEN,      // sequence length limit (1..1024)
+    parameter integer MAX_K       = `SPARROW_MAX_K,        // kernel limit (1..32)
+    parameter integer MAX_S       = `SPARROW_MAX_S,        // stride limit (1..32)
+    parameter integer MAX_P       = `SPARROW_MAX_P,        // padding limit (0..31)
+    parameter integer MAX_OUT_F   = `SPARROW_MAX_OUT_F,    // dense out_features limit (1..256)
+    parameter integer MAX_CLASSES = `SPARROW_MAX_CLASSES   // last-layer outputs limit (1..16)
 ) (
     input  wire                         clk,            // clock, rising edge
     input  wire                         rst_n,          // synchronous reset, active low
@@ -87,20 +90,24 @@ module ctrl #(
     output wire [31:0]                  cnt_load_o      // cycles from start to the last input
 );
 
+`include "sparrow_regs.vh"
+
     // ------------------------------------------------------------------
     // Parameter checks (memory geometries and field widths are fixed)
     // ------------------------------------------------------------------
     generate
-        if (LANES != 8) begin : g_bad_lanes
-            ctrl_parameter_error_LANES_must_be_8 u_param_error ();
+        if (LANES != `SPARROW_LANES || LANES != 8) begin : g_bad_lanes
+            ctrl_parameter_error_LANES_is_fixed u_param_error ();
         end
-        if (MAX_LAYERS != 8) begin : g_bad_layers
-            ctrl_parameter_error_MAX_LAYERS_must_be_8 u_param_error ();
+        if (MAX_LAYERS != `SPARROW_MAX_LAYERS || MAX_LAYERS != 8) begin : g_bad_layers
+            ctrl_parameter_error_MAX_LAYERS_is_fixed u_param_error ();
         end
-        if (DESC_W != 130) begin : g_bad_desc_w
-            ctrl_parameter_error_DESC_W_must_be_130 u_param_error ();
+        if (DESC_W != `SPARROW_DESC_W) begin : g_bad_desc_w
+            ctrl_parameter_error_DESC_W_is_fixed u_param_error ();
         end
-        if (ACT_DEPTH != 4096 || WMEM_DEPTH != 2048 || BMEM_DEPTH != 128) begin : g_bad_mem
+        if (ACT_DEPTH != `SPARROW_ACT_DEPTH || WMEM_DEPTH != `SPARROW_WMEM_DEPTH
+                || BMEM_DEPTH != `SPARROW_BMEM_DEPTH || ACT_DEPTH != 4096 || WMEM_DEPTH != 2048
+                || BMEM_DEPTH != 128) begin : g_bad_mem
             ctrl_parameter_error_memory_geometry_is_fixed u_param_error ();
         end
         if (MAX_CH < 1 || MAX_CH > 256 || MAX_LEN < 1 || MAX_LEN > 1024
@@ -146,18 +153,18 @@ module ctrl #(
     // Descriptor of layer_q (fields as packed by apb_regs)
     // ------------------------------------------------------------------
     wire [DESC_W-1:0] dsel_d = desc_i[layer_q*DESC_W +: DESC_W];
-    wire        d_kind  = dsel_d[0];
-    wire        d_ssf   = dsel_d[1];
-    wire [7:0]  d_t     = dsel_d[9:2];
-    wire [15:0] d_cin   = dsel_d[25:10];
-    wire [15:0] d_lin   = dsel_d[41:26];
-    wire [15:0] d_cout  = dsel_d[57:42];
-    wire [15:0] d_lout  = dsel_d[73:58];
-    wire [7:0]  d_k     = dsel_d[81:74];
-    wire [7:0]  d_s     = dsel_d[89:82];
-    wire [7:0]  d_p     = dsel_d[97:90];
-    wire [15:0] d_wbase = dsel_d[113:98];
-    wire [15:0] d_bbase = dsel_d[129:114];
+    wire        d_kind  = dsel_d[DESC_KIND_POS];
+    wire        d_ssf   = dsel_d[DESC_SSF_POS];
+    wire [7:0]  d_t     = dsel_d[DESC_T_POS +: DESC_T_W];
+    wire [15:0] d_cin   = dsel_d[DESC_CIN_POS +: DESC_CIN_W];
+    wire [15:0] d_lin   = dsel_d[DESC_LIN_POS +: DESC_LIN_W];
+    wire [15:0] d_cout  = dsel_d[DESC_COUT_POS +: DESC_COUT_W];
+    wire [15:0] d_lout  = dsel_d[DESC_LOUT_POS +: DESC_LOUT_W];
+    wire [7:0]  d_k     = dsel_d[DESC_K_POS +: DESC_K_W];
+    wire [7:0]  d_s     = dsel_d[DESC_S_POS +: DESC_S_W];
+    wire [7:0]  d_p     = dsel_d[DESC_P_POS +: DESC_P_W];
+    wire [15:0] d_wbase = dsel_d[DESC_W_BASE_POS +: DESC_W_BASE_W];
+    wire [15:0] d_bbase = dsel_d[DESC_B_BASE_POS +: DESC_B_BASE_W];
 
     // ------------------------------------------------------------------
     // Descriptor check of layer_q (combinational). Products use truncated
@@ -206,16 +213,16 @@ module ctrl #(
 
     reg [3:0] code_d;
     always @(*) begin
-        if (nl_bad_d)     code_d = 4'd1;
-        else if (bad2_d)  code_d = 4'd2;
-        else if (bad3_d)  code_d = 4'd3;
-        else if (bad4_d)  code_d = 4'd4;
-        else if (bad5_d)  code_d = 4'd5;
-        else if (bad6_d)  code_d = 4'd6;
-        else if (bad7_d)  code_d = 4'd7;
-        else if (bad8_d)  code_d = 4'd8;
-        else if (bad9_d)  code_d = 4'd9;
-        else if (bad10_d) code_d = 4'd10;
+        if (nl_bad_d)     code_d = ERR_NUM_LAYERS[3:0];
+        else if (bad2_d)  code_d = ERR_SHAPE[3:0];
+        else if (bad3_d)  code_d = ERR_ACT_SIZE[3:0];
+        else if (bad4_d)  code_d = ERR_KSP[3:0];
+        else if (bad5_d)  code_d = ERR_LOUT[3:0];
+        else if (bad6_d)  code_d = ERR_CHAIN[3:0];
+        else if (bad7_d)  code_d = ERR_WMEM[3:0];
+        else if (bad8_d)  code_d = ERR_BMEM[3:0];
+        else if (bad9_d)  code_d = ERR_ACT[3:0];
+        else if (bad10_d) code_d = ERR_CLASSES[3:0];
         else              code_d = 4'd0;
     end
 

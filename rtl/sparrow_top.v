@@ -1,31 +1,33 @@
 // sparrow_top.v: SparrowSNN top level: APB3 host port, valid/ready input stream,
 // controller, datapath (LANES MAC lanes, LANES ssf_fire units, running argmax,
 // logit registers), the five memories, trace port and interrupt
-// (docs/architecture.md §2-§7).
+// (docs/architecture.md §2-§7). The build parameters' defaults come from the
+// generated sparrow_build.vh (source: interface/sparrow.toml).
 //
 // Memory ownership: while the controller is idle the host port (apb_regs) drives
 // the weight, bias and theta memories; otherwise the controller does (apb_regs
 // refuses host memory accesses then). Activation buffer 0 is written by
 // stream_in while loading; during compute layer l reads buffer l mod 2 and
 // writes buffer (l+1) mod 2, the last layer writes the logit registers.
+`include "sparrow_build.vh"
 `default_nettype none
 
 module sparrow_top #(
-    parameter integer LANES       = 8,     // output channels per group (MAC lanes)
-    parameter integer MAX_LAYERS  = 8,     // descriptor table entries
-    parameter integer MAX_CH      = 256,   // channel limit of a conv layer / the input
-    parameter integer MAX_LEN     = 1024,  // sequence length limit
-    parameter integer ACT_DEPTH   = 4096,  // activation buffer words (C*L limit)
-    parameter integer MAX_K       = 32,    // kernel limit
-    parameter integer MAX_S       = 32,    // stride limit
-    parameter integer MAX_P       = 31,    // padding limit
-    parameter integer MAX_OUT_F   = 256,   // dense out_features limit
-    parameter integer CNT_W       = 8,     // spike-count width (T <= 2^CNT_W - 1)
-    parameter integer TH_W        = 16,    // threshold width
-    parameter integer ACC_W       = 32,    // accumulator width (bias included)
-    parameter integer WMEM_DEPTH  = 2048,  // weight memory words (64 bit)
-    parameter integer BMEM_DEPTH  = 128,   // bias/theta memory groups
-    parameter integer MAX_CLASSES = 16     // last-layer outputs (logit registers)
+    parameter integer LANES       = `SPARROW_LANES,  // output channels per group (MAC lanes)
+    parameter integer MAX_LAYERS  = `SPARROW_MAX_LAYERS,  // descriptor table entries
+    parameter integer MAX_CH      = `SPARROW_MAX_CH,  // channel limit of a conv layer / the input
+    parameter integer MAX_LEN     = `SPARROW_MAX_LEN,  // sequence length limit
+    parameter integer ACT_DEPTH   = `SPARROW_ACT_DEPTH,  // activation buffer words (C*L limit)
+    parameter integer MAX_K       = `SPARROW_MAX_K,  // kernel limit
+    parameter integer MAX_S       = `SPARROW_MAX_S,  // stride limit
+    parameter integer MAX_P       = `SPARROW_MAX_P,  // padding limit
+    parameter integer MAX_OUT_F   = `SPARROW_MAX_OUT_F,  // dense out_features limit
+    parameter integer CNT_W       = `SPARROW_CNT_W,  // spike-count width (T <= 2^CNT_W - 1)
+    parameter integer TH_W        = `SPARROW_TH_W,  // threshold width
+    parameter integer ACC_W       = `SPARROW_ACC_W,  // accumulator width (bias included)
+    parameter integer WMEM_DEPTH  = `SPARROW_WMEM_DEPTH,  // weight memory words (64 bit)
+    parameter integer BMEM_DEPTH  = `SPARROW_BMEM_DEPTH,  // bias/theta memory groups
+    parameter integer MAX_CLASSES = `SPARROW_MAX_CLASSES  // last-layer outputs (logit registers)
 ) (
     input  wire               clk,          // clock, rising edge
     input  wire               rst_n,        // synchronous reset, active low
@@ -53,7 +55,9 @@ module sparrow_top #(
 
     // This build's geometry is fixed by the memory macros and the register map.
     generate
-        if (LANES != 8 || CNT_W != 8 || TH_W != 16 || ACC_W != 32) begin : g_bad_widths
+        if (LANES != `SPARROW_LANES || CNT_W != `SPARROW_CNT_W || TH_W != `SPARROW_TH_W
+                || ACC_W != `SPARROW_ACC_W || LANES != 8 || CNT_W != 8 || TH_W != 16
+                || ACC_W != 32) begin : g_bad_widths
             sparrow_top_parameter_error_LANES_8_CNT_W_8_TH_W_16_ACC_W_32_are_fixed u_param_error ();
         end
         if (ACT_DEPTH != 4096 || WMEM_DEPTH != 2048 || BMEM_DEPTH != 128) begin : g_bad_mem
@@ -64,7 +68,7 @@ module sparrow_top #(
         end
     endgenerate
 
-    localparam integer DESC_W = 130;         // packed descriptor fields per layer
+    localparam integer DESC_W = `SPARROW_DESC_W;  // packed descriptor fields per layer
     localparam integer SUM_W  = ACC_W + 1;   // lane sum width
 
     // ------------------------------------------------------------------

@@ -5,6 +5,9 @@
 #      with -y rtl/), zero warnings allowed; waivers only in rtl/lint_waivers.vlt, one comment
 #      each. Then a full Verilator elaboration (--cc, no C++ build) of every module, which also
 #      reports what --lint-only cannot see (UNOPTFLAT: false combinational loops).
+#   0. The generated interface files (rtl/sparrow_*.vh, golden/regmap.py, the docs tables) are
+#      up to date with interface/sparrow.rdl + sparrow.toml (scripts/gen_interface.py --check);
+#      only when linting this repository's rtl/.
 #   2. Yosys: synthesise the top level (`synth -top sparrow_top`, the generic sram_sp read as a
 #      black box: that is where the foundry macros go) or, while there is no sparrow_top yet,
 #      each module on its own; then the memories (sram_sp mapped to cells at a small geometry,
@@ -43,6 +46,19 @@ record() {  # record <PASS|FAIL> <check> <detail>
     RESULTS+=("$(printf '%-4s  %-44s %s' "$1" "$2" "$3" | sed 's/[[:space:]]*$//')")
     [ "$1" = PASS ] || fail=1
 }
+
+# ---------------------------------------------------------------------------------------------
+# 0. Generated interface files
+if [ "$RTL" = "$REPO/rtl" ]; then
+    glog="$OUT/gen_interface.log"
+    if python "$REPO/scripts/gen_interface.py" --check --root "$REPO" >"$glog" 2>&1; then
+        record PASS "generated interface files up to date" ""
+    else
+        record FAIL "generated interface files up to date" \
+            "$(grep -o '[^ ]* is stale' "$glog" | sed 's/ is stale//' | tr '\n' ' ')(make interface): $glog"
+        cat "$glog" >&2
+    fi
+fi
 
 # ---------------------------------------------------------------------------------------------
 # 1. Verilator

@@ -39,6 +39,8 @@ unexport MODULE
 
 COCOTB_TEST_MODULES ?= test_$(COCOTB_TOPLEVEL)
 VERILOG_SOURCES += $(addprefix $(RTL_DIR)/,$(RTL_FILES))
+# the generated interface headers (rtl/sparrow_*.vh)
+VERILOG_INCLUDE_DIRS += $(RTL_DIR)
 
 empty :=
 space := $(empty) $(empty)

@@ -587,6 +587,7 @@ def run_bench(module: str, sim: str, rtl_files: Sequence[str], *,
     runner = get_runner(sim)
     runner.build(
         sources=[RTL_DIR / f for f in rtl_files],
+        includes=[RTL_DIR],               # the generated sparrow_*.vh headers
         hdl_toplevel=toplevel,
         parameters=dict(parameters or {}),
         build_dir=build_dir,

@@ -41,6 +41,7 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 
 from golden.bundle import Bundle, load_bundle
+from golden.regmap import ERROR_CODES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXCLUSIONS_FILE = REPO_ROOT / "tb" / "coverage_exclusions.yaml"
@@ -72,7 +73,7 @@ STREAM_BINS = ("none", "regular_gaps", "random_gaps", "long_stalls")
 STREAM_ALIASES = {"full": "none", "alternate": "regular_gaps", "bursty": "regular_gaps",
                   "sparse": "regular_gaps", "random": "random_gaps", "stall": "long_stalls"}
 EVENT_BINS = (("reset_while_loading", "reset_mid_inference", "abort_while_loading",
-               "abort_mid_inference") + tuple(f"error_code_{c}" for c in range(1, 11)))
+               "abort_mid_inference") + tuple(f"error_code_{c}" for c in sorted(ERROR_CODES)))
 # committed default bundles: family -> (name prefixes, number of classes, models/ directory)
 FAMILIES: dict[str, tuple[tuple[str, ...], int, str]] = {
     "ecg": (("ecg-aami5",), 5, "models/ecg"),

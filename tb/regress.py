@@ -779,6 +779,7 @@ def build(sim: str, waves: bool = False, coverage: bool | None = None,
     with _locked(bdir.with_suffix(".lock")):
         runner = get_runner(sim)
         runner.build(sources=[REPO_ROOT / "rtl" / f for f in RTL_FILES] + [HARNESS_V],
+                     includes=[REPO_ROOT / "rtl"],
                      hdl_toplevel="top_harness", build_dir=bdir, build_args=args,
                      timescale=("1ns", "1ps"), waves=waves, log_file=log)
     return bdir

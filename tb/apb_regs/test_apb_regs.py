@@ -19,6 +19,8 @@ import pytest
 from cocotb.handle import SimHandleBase
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
+from golden import regmap as rm
+from golden.desccheck import pack_layer
 from tb.apb import ApbMaster, ApbMonitor
 from tb.common import (
     CycleCounter,
@@ -34,17 +36,12 @@ from tb.common import (
 MODULE = "apb_regs"
 LOG = get_logger(MODULE)
 M32 = 0xFFFF_FFFF
-ID_VALUE = 0x5350_5257
-RO_REGS = {0x00: "ID", 0x04: "PARAMS", 0x0C: "STATUS", 0x14: "CLASS", 0x20: "CNT_CYCLES",
-           0x24: "CNT_WREADS", 0x28: "CNT_MACS", 0x2C: "CNT_SKIPS", 0x30: "CNT_LOAD"}
-RW_REGS = {0x10: "NUM_LAYERS", 0x18: "IRQ_EN"}
-CTRL = 0x08
-COUNTER_INPUTS = {0x20: "cnt_cycles_i", 0x24: "cnt_wreads_i", 0x28: "cnt_macs_i",
-                  0x2C: "cnt_skips_i", 0x30: "cnt_load_i"}
-# descriptor fields: (name, word, lsb, width) in the order packed on desc_o (LSB first)
-DESC_FIELDS = [("kind", 0, 0, 1), ("ssf", 0, 1, 1), ("T", 0, 8, 8), ("Cin", 1, 0, 16),
-               ("Lin", 1, 16, 16), ("Cout", 2, 0, 16), ("Lout", 2, 16, 16), ("K", 3, 0, 8),
-               ("S", 3, 8, 8), ("P", 3, 16, 8), ("w_base", 4, 0, 16), ("b_base", 5, 0, 16)]
+# the register map from the one interface source (golden/regmap.py, generated)
+RO_REGS = {a: n for n, (a, acc, _r, _f) in rm.REGISTERS.items() if acc == "RO"}
+RW_REGS = {a: n for n, (a, acc, _r, _f) in rm.REGISTERS.items() if acc == "RW"}
+CTRL = rm.ADDR_CTRL
+COUNTER_INPUTS = {rm.REGISTERS[n][0]: f"{n.lower()}_i" for n in rm.REGISTERS
+                  if n.startswith("CNT_")}
 
 
 class SramModel:
@@ -93,7 +90,7 @@ class RegModel:
     max_classes: int
     num_layers: int = 0
     irq_en: int = 0
-    desc: list[int] = field(default_factory=lambda: [0] * 64)
+    desc: list[int] = field(default_factory=lambda: [0] * 64)   # as read back (fields only)
     logits: list[int] = field(default_factory=lambda: [0] * 16)
     wmem: dict[int, int] = field(default_factory=dict)       # 32-bit halves by byte address
     bias: dict[int, int] = field(default_factory=dict)
@@ -106,22 +103,21 @@ class RegModel:
             return None
         if addr in RO_REGS or addr in RW_REGS or addr == CTRL:
             return "reg"
-        if 0x100 <= addr < 0x100 + 4 * self.max_classes:
+        if rm.ADDR_LOGIT <= addr < rm.ADDR_LOGIT + 4 * self.max_classes:
             return "logit"
-        if 0x200 <= addr < 0x200 + 32 * self.max_layers:
+        if rm.ADDR_DESC <= addr < rm.ADDR_DESC + rm.DESC_STRIDE * self.max_layers:
             return "desc"
-        if 0x1000 <= addr < 0x2000:
-            return "bias"
-        if 0x2000 <= addr < 0x3000:
-            return "theta"
-        if 0x4000 <= addr < 0x8000:
-            return "wmem"
+        for name, (base, size) in rm.WINDOWS.items():
+            if base <= addr < base + size:
+                return name.lower()
         return None
 
     def status(self) -> int:
         i = self.inputs
-        return (i["busy_i"] | i["done_i"] << 1 | i["error_i"] << 2 | i["loading_i"] << 3
-                | i["err_layer_i"] << 8 | i["err_code_i"] << 16)
+        return (i["busy_i"] << rm.STATUS_BUSY_LSB | i["done_i"] << rm.STATUS_DONE_LSB
+                | i["error_i"] << rm.STATUS_ERROR_LSB | i["loading_i"] << rm.STATUS_LOADING_LSB
+                | i["err_layer_i"] << rm.STATUS_ERR_LAYER_LSB
+                | i["err_code_i"] << rm.STATUS_ERR_CODE_LSB)
 
     def access(self, addr: int, write: bool, data: int) -> tuple[int, bool]:
         """Apply one transfer; returns the expected (prdata, pslverr)."""
@@ -133,19 +129,21 @@ class RegModel:
             if reg == "reg":
                 if addr in RO_REGS:
                     return 0, True
-                if addr == 0x10:
+                if addr == rm.ADDR_NUM_LAYERS:
                     if not idle:
                         return 0, True
                     self.num_layers = data & 0xF
-                elif addr == 0x18:
+                elif addr == rm.ADDR_IRQ_EN:
                     self.irq_en = data & 1
                 return 0, False                       # CTRL: pulses checked separately
             if reg == "logit":
                 return 0, True
             if not idle:
                 return 0, True
-            if reg == "desc":
-                self.desc[(addr - 0x200) // 4] = data
+            if reg == "desc":      # only field bits are stored; reserved words read 0
+                word = (addr - rm.ADDR_DESC) // 4
+                k = word % rm.DESC_WORDS
+                self.desc[word] = data & rm.DESC_WORD_MASKS[k] if k < rm.DESC_USED_WORDS else 0
             elif reg == "bias":
                 self.bias[addr] = data
             elif reg == "theta":
@@ -154,29 +152,29 @@ class RegModel:
                 self.wmem[addr] = data
             return 0, False
         if reg == "reg":
-            value = {0x00: ID_VALUE,
-                     0x04: self.lanes | self.max_layers << 8 | self.acc_w << 16
-                     | self.max_classes << 24,
-                     0x08: 0, 0x0C: self.status(), 0x10: self.num_layers,
-                     0x14: self.inputs["class_i"], 0x18: self.irq_en}.get(addr)
+            value = {rm.ADDR_ID: rm.ID_VALUE,
+                     rm.ADDR_PARAMS: self.lanes << rm.PARAMS_LANES_LSB
+                     | self.max_layers << rm.PARAMS_MAX_LAYERS_LSB
+                     | self.acc_w << rm.PARAMS_ACC_W_LSB
+                     | self.max_classes << rm.PARAMS_MAX_CLASSES_LSB,
+                     rm.ADDR_CTRL: 0, rm.REGISTERS["STATUS"][0]: self.status(),
+                     rm.ADDR_NUM_LAYERS: self.num_layers,
+                     rm.REGISTERS["CLASS"][0]: self.inputs["class_i"],
+                     rm.ADDR_IRQ_EN: self.irq_en}.get(addr)
             if value is None:
                 value = self.inputs[COUNTER_INPUTS[addr]]
             return value, False
         if reg == "logit":
-            return self.logits[(addr - 0x100) // 4] & M32, False
+            return self.logits[(addr - rm.ADDR_LOGIT) // 4] & M32, False
         if reg == "desc":
-            return self.desc[(addr - 0x200) // 4], False
+            return self.desc[(addr - rm.ADDR_DESC) // 4], False
         if not idle:
             return 0, True
         return {"bias": self.bias, "theta": self.theta, "wmem": self.wmem}[reg].get(addr, 0), False
 
     def desc_fields(self, layer: int) -> int:
         """The packed desc_o slice of a layer, from the descriptor words (docs §6 table)."""
-        packed, pos = 0, 0
-        for _name, word, lsb, width in DESC_FIELDS:
-            packed |= ((self.desc[8 * layer + word] >> lsb) & ((1 << width) - 1)) << pos
-            pos += width
-        return packed
+        return pack_layer(self.desc[rm.DESC_WORDS * layer: rm.DESC_WORDS * (layer + 1)])
 
 
 class TB:

@@ -12,8 +12,9 @@ lane clear; fire strobe with T and activation; output write: layer, index, lane,
 buffer, buffer and address; busy) relative to compute cycle 0, and compares each stream with the
 one derived from ``golden.timing`` (blocks, block_taps) and ``golden.model`` (layer inputs):
 cycle, address and data exactly. Counters and done/busy timing are checked against
-``golden.timing.trace``. The descriptor checker is fuzzed against a Python reference of the
-docs §6 rules. Also: abort in every state, reset, and an expect-fail test of the checker.
+``golden.timing.trace``. The descriptor checker is fuzzed against ``golden.desccheck``, the
+Python reference of the docs §6 rules; idle_o = !busy_o && !loading_o is checked every cycle.
+Also: abort in every state, reset, and an expect-fail test of the checker.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from cocotb.handle import SimHandleBase
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from golden.bundle import Bundle, load_bundle
+from golden.desccheck import FIELD, check_reference, desc_field, pack_layer, set_field
 from golden.hwimage import HwImage, build_image
 from golden.model import infer
 from golden.randbundle import build_bundle, random_bundle, random_inputs
@@ -46,75 +48,15 @@ from tb.core import first_difference
 
 MODULE = "ctrl"
 LOG = get_logger(MODULE)
-# descriptor fields (name, word, lsb, width), packed LSB first on desc_i (as apb_regs does)
-DESC_FIELDS = [("kind", 0, 0, 1), ("ssf", 0, 1, 1), ("T", 0, 8, 8), ("Cin", 1, 0, 16),
-               ("Lin", 1, 16, 16), ("Cout", 2, 0, 16), ("Lout", 2, 16, 16), ("K", 3, 0, 8),
-               ("S", 3, 8, 8), ("P", 3, 16, 8), ("w_base", 4, 0, 16), ("b_base", 5, 0, 16)]
-FIELD = {f[0]: f for f in DESC_FIELDS}
 STREAMS = ("act_rd", "w_rd", "mac", "b_rd", "clr", "fire", "out")
 
 
 def pack_desc(descriptors: list[list[int]], max_layers: int, desc_w: int) -> int:
-    """The desc_i vector of a descriptor table (8 words per layer; missing layers zero)."""
+    """The desc_i vector of a descriptor table (missing layers zero)."""
     packed = 0
     for layer, words in enumerate(descriptors[:max_layers]):
-        pos = 0
-        for _n, word, lsb, width in DESC_FIELDS:
-            packed |= ((words[word] >> lsb) & ((1 << width) - 1)) << (layer * desc_w + pos)
-            pos += width
+        packed |= pack_layer(words) << (layer * desc_w)
     return packed
-
-
-def desc_field(words: list[int], name: str) -> int:
-    _n, word, lsb, width = FIELD[name]
-    return (words[word] >> lsb) & ((1 << width) - 1)
-
-
-def set_field(words: list[int], name: str, value: int) -> None:
-    _n, word, lsb, width = FIELD[name]
-    mask = ((1 << width) - 1) << lsb
-    words[word] = (words[word] & ~mask) | ((value << lsb) & mask)
-
-
-def check_reference(descriptors: list[list[int]], num_layers: int) -> tuple[int, int]:
-    """(code, layer) of docs §6 for a descriptor table; (0, 0) if it passes.
-
-    Rules in the documented order: code 1 first; then layer by layer, the lowest failing code of
-    the lowest failing layer. Written from the document, independently of the RTL.
-    """
-    if num_layers == 0 or num_layers > 8:
-        return 1, 0
-    prev: tuple[int, int] | None = None
-    for li in range(num_layers):
-        d = {n: desc_field(descriptors[li], n) for n in FIELD}
-        dense, last = d["kind"] == 1, li == num_layers - 1
-        cin, lin, cout, lout, k, s, p = (d[n] for n in ("Cin", "Lin", "Cout", "Lout", "K", "S",
-                                                        "P"))
-        if dense:
-            bad2 = not (1 <= cin <= 4096 and 1 <= cout <= 256 and lin == 1 and lout == 1)
-        else:
-            bad2 = not (1 <= cin <= 256 and 1 <= cout <= 256 and 1 <= lin <= 1024
-                        and 1 <= lout <= 1024)
-        groups = -(-cout // 8)
-        span = lin + 2 * p
-        rules = [   # evaluated in order: a rule may rely on the ones before it passing
-            (2, lambda: bad2),
-            (3, lambda: cin * lin > 4096 or cout * lout > 4096),
-            (4, lambda: (k, s, p) != (1, 1, 0) if dense
-             else not (1 <= k <= 32 and 1 <= s <= 32 and p <= 31)),
-            (5, lambda: span < k or (span - k) // s + 1 != lout),
-            (6, lambda: prev is not None and ((cin != prev[0] * prev[1]) if dense
-                                              else (cin, lin) != prev)),
-            (7, lambda: d["w_base"] + groups * cin * k > 2048),
-            (8, lambda: d["b_base"] + groups > 128),
-            (9, lambda: (d["ssf"] == 1 and d["T"] == 0) or (d["ssf"] == 0 and not last)),
-            (10, lambda: last and cout * lout > 16),
-        ]
-        for code, bad in rules:
-            if bad():
-                return code, li
-        prev = (cout, lout)
-    return 0, 0
 
 
 @dataclass
@@ -239,6 +181,11 @@ class TB:
                 if done and not prev_done:
                     self.done_rise.append(rel)
                 prev_done = done
+            idle, busy, loading = (int(d.idle_o.value), int(d.busy_o.value),
+                                   int(d.loading_o.value))
+            if idle != int(not (busy or loading)) and len(self.failures) < 20:
+                self.failures.append(f"cycle {cyc}: idle_o {idle} but busy {busy}, loading "
+                                     f"{loading} (docs §6.3: idle = !busy && !loading)")
             value = None
             if wr and out:
                 layer, idx = int(d.out_layer_o.value), int(d.out_index_o.value)

@@ -20,6 +20,7 @@ from cocotb.handle import SimHandleBase
 from cocotb.triggers import ClockCycles, RisingEdge, ValueChange
 
 from golden.hwimage import HwImage
+from golden.regmap import ADDR_BIAS
 from tb.common import get_logger
 from tb.regress import RESULT_COLS, RtlBatch, batch_from_rows
 from tb.sram_bench import backdoor_write
@@ -176,7 +177,8 @@ class Harness:
             return
         if mode != "backdoor":
             raise ValueError(f"unknown load mode {mode!r}")
-        await self.apb_writes([op for op in img.apb_writes() if op[0] < 0x1000])
+        # registers and descriptors (everything below the first memory window) over APB
+        await self.apb_writes([op for op in img.apb_writes() if op[0] < ADDR_BIAS])
         for w, word in enumerate(img.wmem):
             backdoor_write(self.top.u_wmem, w, int(word) & ((1 << 64) - 1))
         for g, (b, t) in enumerate(zip(img.bias, img.theta)):

@@ -85,8 +85,9 @@ module top_harness #(
 
     localparam integer IAW = $clog2(IN_DEPTH);
     localparam [1:0] CMD_PROG = 2'd1, CMD_RUN = 2'd2;
-    localparam [15:0] A_CTRL = 16'h0008, A_STATUS = 16'h000C, A_CLASS = 16'h0014,
-                      A_IRQ_EN = 16'h0018, A_CNT = 16'h0020, A_LOGIT = 16'h0100;
+`include "sparrow_regs.vh"
+    localparam [15:0] A_CTRL = ADDR_CTRL, A_STATUS = ADDR_STATUS, A_CLASS = ADDR_CLASS,
+                      A_IRQ_EN = ADDR_IRQ_EN, A_CNT = ADDR_CNT_CYCLES, A_LOGIT = ADDR_LOGIT;
     localparam integer N_READS = 23;       // STATUS, CLASS, LOGIT[0..15], 5 counters
     localparam [4:0] LAST_READ = 5'd22;
 

@@ -222,32 +222,7 @@ module apb_regs #(
                 if (!rst_n) begin
                     fld_q <= {DESC_W{1'b0}};
                 end else if (we_d) begin
-                    if (desc_word_d == DESC_KIND_WORD[2:0])
-                        fld_q[DESC_KIND_POS +: DESC_KIND_W] <= pwdata[DESC_KIND_LSB +: DESC_KIND_W];
-                    if (desc_word_d == DESC_SSF_WORD[2:0])
-                        fld_q[DESC_SSF_POS +: DESC_SSF_W] <= pwdata[DESC_SSF_LSB +: DESC_SSF_W];
-                    if (desc_word_d == DESC_T_WORD[2:0])
-                        fld_q[DESC_T_POS +: DESC_T_W] <= pwdata[DESC_T_LSB +: DESC_T_W];
-                    if (desc_word_d == DESC_CIN_WORD[2:0])
-                        fld_q[DESC_CIN_POS +: DESC_CIN_W] <= pwdata[DESC_CIN_LSB +: DESC_CIN_W];
-                    if (desc_word_d == DESC_LIN_WORD[2:0])
-                        fld_q[DESC_LIN_POS +: DESC_LIN_W] <= pwdata[DESC_LIN_LSB +: DESC_LIN_W];
-                    if (desc_word_d == DESC_COUT_WORD[2:0])
-                        fld_q[DESC_COUT_POS +: DESC_COUT_W] <= pwdata[DESC_COUT_LSB +: DESC_COUT_W];
-                    if (desc_word_d == DESC_LOUT_WORD[2:0])
-                        fld_q[DESC_LOUT_POS +: DESC_LOUT_W] <= pwdata[DESC_LOUT_LSB +: DESC_LOUT_W];
-                    if (desc_word_d == DESC_K_WORD[2:0])
-                        fld_q[DESC_K_POS +: DESC_K_W] <= pwdata[DESC_K_LSB +: DESC_K_W];
-                    if (desc_word_d == DESC_S_WORD[2:0])
-                        fld_q[DESC_S_POS +: DESC_S_W] <= pwdata[DESC_S_LSB +: DESC_S_W];
-                    if (desc_word_d == DESC_P_WORD[2:0])
-                        fld_q[DESC_P_POS +: DESC_P_W] <= pwdata[DESC_P_LSB +: DESC_P_W];
-                    if (desc_word_d == DESC_W_BASE_WORD[2:0])
-                        fld_q[DESC_W_BASE_POS +: DESC_W_BASE_W] <=
-                            pwdata[DESC_W_BASE_LSB +: DESC_W_BASE_W];
-                    if (desc_word_d == DESC_B_BASE_WORD[2:0])
-                        fld_q[DESC_B_BASE_POS +: DESC_B_BASE_W] <=
-                            pwdata[DESC_B_BASE_LSB +: DESC_B_BASE_W];
+                    `SPARROW_DESC_WRITE(fld_q, desc_word_d, pwdata)
                 end
             end
             assign desc_o[l*DESC_W +: DESC_W] = fld_q;
@@ -258,32 +233,7 @@ module apb_regs #(
             always @(*) begin
                 rd_d = 32'd0;
                 if (desc_layer_d == LAYER) begin
-                    if (desc_word_d == DESC_KIND_WORD[2:0])
-                        rd_d[DESC_KIND_LSB +: DESC_KIND_W] = fld_q[DESC_KIND_POS +: DESC_KIND_W];
-                    if (desc_word_d == DESC_SSF_WORD[2:0])
-                        rd_d[DESC_SSF_LSB +: DESC_SSF_W] = fld_q[DESC_SSF_POS +: DESC_SSF_W];
-                    if (desc_word_d == DESC_T_WORD[2:0])
-                        rd_d[DESC_T_LSB +: DESC_T_W] = fld_q[DESC_T_POS +: DESC_T_W];
-                    if (desc_word_d == DESC_CIN_WORD[2:0])
-                        rd_d[DESC_CIN_LSB +: DESC_CIN_W] = fld_q[DESC_CIN_POS +: DESC_CIN_W];
-                    if (desc_word_d == DESC_LIN_WORD[2:0])
-                        rd_d[DESC_LIN_LSB +: DESC_LIN_W] = fld_q[DESC_LIN_POS +: DESC_LIN_W];
-                    if (desc_word_d == DESC_COUT_WORD[2:0])
-                        rd_d[DESC_COUT_LSB +: DESC_COUT_W] = fld_q[DESC_COUT_POS +: DESC_COUT_W];
-                    if (desc_word_d == DESC_LOUT_WORD[2:0])
-                        rd_d[DESC_LOUT_LSB +: DESC_LOUT_W] = fld_q[DESC_LOUT_POS +: DESC_LOUT_W];
-                    if (desc_word_d == DESC_K_WORD[2:0])
-                        rd_d[DESC_K_LSB +: DESC_K_W] = fld_q[DESC_K_POS +: DESC_K_W];
-                    if (desc_word_d == DESC_S_WORD[2:0])
-                        rd_d[DESC_S_LSB +: DESC_S_W] = fld_q[DESC_S_POS +: DESC_S_W];
-                    if (desc_word_d == DESC_P_WORD[2:0])
-                        rd_d[DESC_P_LSB +: DESC_P_W] = fld_q[DESC_P_POS +: DESC_P_W];
-                    if (desc_word_d == DESC_W_BASE_WORD[2:0])
-                        rd_d[DESC_W_BASE_LSB +: DESC_W_BASE_W] =
-                            fld_q[DESC_W_BASE_POS +: DESC_W_BASE_W];
-                    if (desc_word_d == DESC_B_BASE_WORD[2:0])
-                        rd_d[DESC_B_BASE_LSB +: DESC_B_BASE_W] =
-                            fld_q[DESC_B_BASE_POS +: DESC_B_BASE_W];
+                    `SPARROW_DESC_READ(rd_d, desc_word_d, fld_q)
                 end
             end
             assign desc_rd_d[32*l +: 32] = rd_d;

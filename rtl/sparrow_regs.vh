@@ -119,3 +119,33 @@ localparam [7:0] ERR_BMEM = 8'h08;  // bias groups past BMEM_DEPTH: b_base + G >
 localparam [7:0] ERR_ACT = 8'h09;  // ssf with T = 0, or `none` on a layer that is not the last
 localparam [7:0] ERR_CLASSES = 8'h0A;  // last layer has more than MAX_CLASSES outputs (Cout·Lout)
 // verilator lint_on UNUSEDPARAM
+`ifndef SPARROW_DESC_MACROS
+`define SPARROW_DESC_MACROS
+// descriptor fields between a bus word and the packed table entry (see apb_regs.v)
+`define SPARROW_DESC_WRITE(fld, word, data) \
+    if ((word) == DESC_KIND_WORD[2:0]) fld[DESC_KIND_POS +: DESC_KIND_W] <= data[DESC_KIND_LSB +: DESC_KIND_W]; \
+    if ((word) == DESC_SSF_WORD[2:0]) fld[DESC_SSF_POS +: DESC_SSF_W] <= data[DESC_SSF_LSB +: DESC_SSF_W]; \
+    if ((word) == DESC_T_WORD[2:0]) fld[DESC_T_POS +: DESC_T_W] <= data[DESC_T_LSB +: DESC_T_W]; \
+    if ((word) == DESC_CIN_WORD[2:0]) fld[DESC_CIN_POS +: DESC_CIN_W] <= data[DESC_CIN_LSB +: DESC_CIN_W]; \
+    if ((word) == DESC_LIN_WORD[2:0]) fld[DESC_LIN_POS +: DESC_LIN_W] <= data[DESC_LIN_LSB +: DESC_LIN_W]; \
+    if ((word) == DESC_COUT_WORD[2:0]) fld[DESC_COUT_POS +: DESC_COUT_W] <= data[DESC_COUT_LSB +: DESC_COUT_W]; \
+    if ((word) == DESC_LOUT_WORD[2:0]) fld[DESC_LOUT_POS +: DESC_LOUT_W] <= data[DESC_LOUT_LSB +: DESC_LOUT_W]; \
+    if ((word) == DESC_K_WORD[2:0]) fld[DESC_K_POS +: DESC_K_W] <= data[DESC_K_LSB +: DESC_K_W]; \
+    if ((word) == DESC_S_WORD[2:0]) fld[DESC_S_POS +: DESC_S_W] <= data[DESC_S_LSB +: DESC_S_W]; \
+    if ((word) == DESC_P_WORD[2:0]) fld[DESC_P_POS +: DESC_P_W] <= data[DESC_P_LSB +: DESC_P_W]; \
+    if ((word) == DESC_W_BASE_WORD[2:0]) fld[DESC_W_BASE_POS +: DESC_W_BASE_W] <= data[DESC_W_BASE_LSB +: DESC_W_BASE_W]; \
+    if ((word) == DESC_B_BASE_WORD[2:0]) fld[DESC_B_BASE_POS +: DESC_B_BASE_W] <= data[DESC_B_BASE_LSB +: DESC_B_BASE_W];
+`define SPARROW_DESC_READ(rd, word, fld) \
+    if ((word) == DESC_KIND_WORD[2:0]) rd[DESC_KIND_LSB +: DESC_KIND_W] = fld[DESC_KIND_POS +: DESC_KIND_W]; \
+    if ((word) == DESC_SSF_WORD[2:0]) rd[DESC_SSF_LSB +: DESC_SSF_W] = fld[DESC_SSF_POS +: DESC_SSF_W]; \
+    if ((word) == DESC_T_WORD[2:0]) rd[DESC_T_LSB +: DESC_T_W] = fld[DESC_T_POS +: DESC_T_W]; \
+    if ((word) == DESC_CIN_WORD[2:0]) rd[DESC_CIN_LSB +: DESC_CIN_W] = fld[DESC_CIN_POS +: DESC_CIN_W]; \
+    if ((word) == DESC_LIN_WORD[2:0]) rd[DESC_LIN_LSB +: DESC_LIN_W] = fld[DESC_LIN_POS +: DESC_LIN_W]; \
+    if ((word) == DESC_COUT_WORD[2:0]) rd[DESC_COUT_LSB +: DESC_COUT_W] = fld[DESC_COUT_POS +: DESC_COUT_W]; \
+    if ((word) == DESC_LOUT_WORD[2:0]) rd[DESC_LOUT_LSB +: DESC_LOUT_W] = fld[DESC_LOUT_POS +: DESC_LOUT_W]; \
+    if ((word) == DESC_K_WORD[2:0]) rd[DESC_K_LSB +: DESC_K_W] = fld[DESC_K_POS +: DESC_K_W]; \
+    if ((word) == DESC_S_WORD[2:0]) rd[DESC_S_LSB +: DESC_S_W] = fld[DESC_S_POS +: DESC_S_W]; \
+    if ((word) == DESC_P_WORD[2:0]) rd[DESC_P_LSB +: DESC_P_W] = fld[DESC_P_POS +: DESC_P_W]; \
+    if ((word) == DESC_W_BASE_WORD[2:0]) rd[DESC_W_BASE_LSB +: DESC_W_BASE_W] = fld[DESC_W_BASE_POS +: DESC_W_BASE_W]; \
+    if ((word) == DESC_B_BASE_WORD[2:0]) rd[DESC_B_BASE_LSB +: DESC_B_BASE_W] = fld[DESC_B_BASE_POS +: DESC_B_BASE_W];
+`endif

@@ -267,7 +267,33 @@ def render_vh_regs(itf: Interface) -> str:
             decl = f"localparam integer {name} = {value};"
         lines.append(decl + (f"  // {comment}" if comment else ""))
     lines.append("// verilator lint_on UNUSEDPARAM")
+    lines += render_desc_macros(itf)
     return "\n".join(lines) + "\n"
+
+
+def render_desc_macros(itf: Interface) -> list[str]:
+    """Two macros that move descriptor fields between a bus word and the packed table entry.
+
+    `SPARROW_DESC_WRITE(fld, word, data)`: statements updating the fields of packed entry `fld`
+    that live in descriptor word `word` from the bus word `data`;
+    `SPARROW_DESC_READ(rd, word, fld)`: statements placing those fields into the bus word `rd`
+    (every other bit is left as the caller set it). Generated so that the per-field code of
+    rtl/apb_regs.v follows the source instead of being unrolled by hand.
+    """
+    wr, rd = [], []
+    for label, _word, _lsb, _width, _pos in desc_fields(itf):
+        b = f"DESC_{label.upper()}"
+        sel = f"if ((word) == {b}_WORD[2:0])"
+        wr.append(f"    {sel} fld[{b}_POS +: {b}_W] <= data[{b}_LSB +: {b}_W];")
+        rd.append(f"    {sel} rd[{b}_LSB +: {b}_W] = fld[{b}_POS +: {b}_W];")
+    out = ["`ifndef SPARROW_DESC_MACROS", "`define SPARROW_DESC_MACROS",
+           "// descriptor fields between a bus word and the packed table entry (see apb_regs.v)",
+           "`define SPARROW_DESC_WRITE(fld, word, data) \\"]
+    out += [line + " \\" for line in wr[:-1]] + [wr[-1]]
+    out.append("`define SPARROW_DESC_READ(rd, word, fld) \\")
+    out += [line + " \\" for line in rd[:-1]] + [rd[-1]]
+    out.append("`endif")
+    return out
 
 
 def render_py(itf: Interface) -> str:

@@ -41,10 +41,10 @@ import numpy as np
 from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 
 from golden.bundle import Bundle, load_bundle
+from tb.launch import FUNCOV_FILE_ENV
+from tb.paths import REPO_ROOT, TB_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-EXCLUSIONS_FILE = REPO_ROOT / "tb" / "coverage_exclusions.yaml"
-FUNCOV_FILE_ENV = "SPARROW_FUNCOV_FILE"
+EXCLUSIONS_FILE = TB_DIR / "coverage_exclusions.yaml"
 ROOT = "sparrow"
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ REPORTS_DIR = REPO_ROOT / "reports"
 JUNIT_DIR = REPORTS_DIR / "junit"            # one JUnit XML per simulation
 COVERAGE_DIR = REPORTS_DIR / "coverage"      # make coverage (docs/coverage.md)
 SIM_BUILD_DIR = REPO_ROOT / "sim_build"      # every simulator build, git-ignored
+MISMATCH_DIR = REPORTS_DIR / "mismatch"      # regression mismatch reports and replay cases
+REGRESS_DIR = REPORTS_DIR / "regress"        # regression statistics and logs
 
-__all__ = ["COVERAGE_DIR", "JUNIT_DIR", "MODELS_DIR", "REPORTS_DIR", "REPO_ROOT", "RTL_DIR",
-           "SIM_BUILD_DIR", "TB_DIR"]
+__all__ = ["COVERAGE_DIR", "JUNIT_DIR", "MISMATCH_DIR", "MODELS_DIR", "REGRESS_DIR",
+           "REPORTS_DIR", "REPO_ROOT", "RTL_DIR", "SIM_BUILD_DIR", "TB_DIR"]

@@ -222,6 +222,8 @@ async def test_regress(dut: SimHandleBase) -> None:
     LOG.info("run %s: %d inputs, %d mismatching, statistics %s", cfg["run"], done, failing, path)
     assert failing == 0, (f"{failing} of {done} inputs mismatch the golden model; reports: "
                           + ", ".join(stats.reports))
+    assert done > 0, (f"run {cfg['run']} (level {cfg['level']}, shard {cfg['shard']}) executed 0 "
+                      "inputs: nothing was checked")
 
 
 @cocotb.test()

@@ -17,7 +17,7 @@ The benches call four sampling functions; each feeds cover points and crosses of
 * :func:`sample_event`: reset / abort while loading and mid-inference, error codes 1..10.
 
 :func:`export` writes the database as cocotb-coverage XML or YAML. Inside a cocotb simulation
-started by ``tb.common.run_bench`` with ``SPARROW_COVERAGE=1`` the database is exported
+started by ``tb.launch.run_bench`` with ``SPARROW_COVERAGE=1`` the database is exported
 automatically at the end of the simulation to ``$SPARROW_FUNCOV_FILE``. :func:`merge` adds the
 hits of several exports, :func:`check` compares the merged bins with the documented exclusion file
 ``tb/coverage_exclusions.yaml`` (docs/coverage.md). This module imports neither cocotb nor the

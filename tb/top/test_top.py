@@ -1,7 +1,7 @@
 """Top-level regression bench: the whole core (rtl/sparrow_top.v inside tb/top/top_harness.v)
 against the golden model, on real ECG/EEG data and on random legal bundles.
 
-cocotb tests (select one with COCOTB_TEST_FILTER; the pytest/make side is tb/regress.py):
+cocotb tests (select one with COCOTB_TEST_FILTER; the pytest/make side is tb/regress/):
 
 * ``test_regress``: runs a regression plan (``tb.regress.make_plan``) chosen by the environment:
   SPARROW_REGRESS_LEVEL (quick | smoke | full | bench | demo; default quick),

@@ -34,10 +34,9 @@ lint: setup  ## verilator -Wall lint of rtl/ and yosys synthesis check (no latch
 	@bash scripts/lint.sh
 
 sim: setup  ## one module's bench: make sim MODULE=<name> [SIM=icarus|verilator] [WAVES=1] [COCOTB_RANDOM_SEED=n]
-	@if [ -z "$(MODULE)" ] || [ ! -f tb/$(MODULE)/Makefile ]; then \
-	    echo "usage: make sim MODULE=<name> [SIM=icarus|verilator] [WAVES=1]; modules:" \
-	         $$(ls tb/*/Makefile | xargs -n1 dirname | xargs -n1 basename); exit 2; fi
-	$(MAKE) -C tb/$(MODULE) sim SIM=$(SIM) WAVES=$(WAVES)
+	@if [ -z "$(MODULE)" ]; then echo "usage: make sim MODULE=<name> [SIM=icarus|verilator] [WAVES=1]" \
+	    "[PARAMS=\"A=1 B=2\"]; modules: $$(ls tb/*/test_*.py | xargs -n1 dirname | xargs -n1 basename)"; exit 2; fi
+	$(PY) -m tb.launch $(MODULE) --sim $(SIM) --waves $(WAVES) $(if $(PARAMS),--params "$(PARAMS)")
 
 bench: setup  ## benchmarks: golden-model throughput vs PyTorch, then the RTL (cycles, inputs/s) (reports/bench/)
 	$(PY) scripts/bench_golden.py

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from threadpoolctl import threadpool_limits
 
-from golden._blas import blas_threads as _blas_limit
 from golden.bundle import Bundle, Layer, load_bundle
 
 F32_EXACT = 1 << 24
@@ -215,7 +215,7 @@ def infer(bundle: Bundle | dict | str | Path, x: np.ndarray, *, keep_outputs: bo
 
     keep_outputs=False skips collecting the per-layer outputs (faster, less memory); chunk is
     the number of inputs per pass (default: about 2 MiB of im2col data); blas_threads limits
-    the OpenBLAS pool during the call (None: leave it alone).
+    the BLAS thread pool during the call (threadpoolctl; None: leave it alone).
     """
     bundle = load_bundle(bundle)
     _check_input(bundle, x)
@@ -229,7 +229,7 @@ def infer(bundle: Bundle | dict | str | Path, x: np.ndarray, *, keep_outputs: bo
     if keep_outputs:
         outs = [np.empty((n, L.out_ch) if L.kind == "dense" else (n, L.out_ch, L.out_len),
                          dtype=np.int64) for L in bundle.layers]
-    with _blas_limit(blas_threads):
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
         for lo in range(0, n, chunk):
             hi = min(n, lo + chunk)
             logits[lo:hi] = _run_chunk(plans, x[lo:hi],

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, importable
 
+from tb.paths import REPO_ROOT  # noqa: E402
 from golden.bundle import Bundle, load_bundle  # noqa: E402
 from golden.ifbaseline import compare  # noqa: E402
 from golden.model import infer  # noqa: E402
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     ap.add_argument("--if-inputs", type=int, default=200,
                     help="inputs for the IF-baseline access comparison (default 200)")
-    ap.add_argument("--out", type=Path, default=ROOT / "reports" / "bench" / "golden.json")
+    ap.add_argument("--out", type=Path, default=REPO_ROOT / "reports" / "bench" / "golden.json")
     args = ap.parse_args(argv)
 
     import torch

@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, importable
 
+from tb.paths import REPO_ROOT  # noqa: E402
 from golden.bundle import load_bundle  # noqa: E402
 from golden.ifbaseline import compare as if_compare  # noqa: E402
 from golden.timing import taps_per_position  # noqa: E402
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{p['one_core_min']:.1f} min on 1 core, {p['two_cores_min']:.1f} min on 2 cores")
     print(f"  target: intra part on Verilator <= {TARGET_MIN_2CORES:.0f} min on 2 cores: "
           f"{'MET' if result['meets_target'] else 'MISSED'}")
-    print(f"  -> {out.relative_to(ROOT)}")
+    print(f"  -> {out.relative_to(REPO_ROOT)}")
     return 0 if ok else 1
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, importable
 
+from tb.paths import REPO_ROOT  # noqa: E402
 from golden.bundle import load_bundle  # noqa: E402
 from golden.ifbaseline import compare as if_compare  # noqa: E402
 from tb.regress import ECG_CYCLE_BUDGET, MODELS, build, make_plan, run_sim  # noqa: E402
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     t0 = time.time()
     if not MODELS["ecg"].is_file():
-        print(f"note: {MODELS['ecg'].relative_to(ROOT)} is not committed yet; the demo uses a "
+        print(f"note: {MODELS['ecg'].relative_to(REPO_ROOT)} is not committed yet; the demo uses a "
               "stand-in with random legal weights on the default ECG shape (accuracy is then "
               "meaningless, the RTL/golden agreement is not)")
     print(f"building the {args.sim} model of the core (cached after the first time) ...",

@@ -22,9 +22,9 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, importable
 
+from tb.paths import REPO_ROOT  # noqa: E402
 from tb.faults import KINDS  # noqa: E402
 from tb.regress import (  # noqa: E402
     DEFAULT_SEED,
@@ -156,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
                 f, d = r.get("fault") or {}, r.get("first_divergence") or {}
                 print(f"FAULT {args.fault} ({res.sim}): injected at layer {f.get('layer')}, neuron "
                       f"{f.get('neuron')}; report names layer {d.get('layer')}, neuron "
-                      f"{d.get('neuron')} ({rp.with_suffix('.md').relative_to(ROOT)})")
-    print(f"results: {junit.relative_to(ROOT)}, summary: {summary.relative_to(ROOT)}, "
+                      f"{d.get('neuron')} ({rp.with_suffix('.md').relative_to(REPO_ROOT)})")
+    print(f"results: {junit.relative_to(REPO_ROOT)}, summary: {summary.relative_to(REPO_ROOT)}, "
           f"total {time.time() - t0:.0f} s")
     return 0 if ok else 1
 

@@ -6,7 +6,8 @@ harness tb/top/top_harness.v). Y.npz holds, all int64 and all read from the RTL'
 (never from the golden model): ``classes`` (N,) from CLASS, ``logits`` (N, n_classes) from
 LOGIT[*], ``cycles`` (N,) from CNT_CYCLES, and the counters ``wreads``, ``macs``, ``skips``,
 ``load`` (CNT_WREADS / MACS / SKIPS / LOAD). The file appears only when the whole simulation
-succeeded. The simulator is built on first use under sim_build/top/<sim>/.
+succeeded. The simulator is built on first use by the launcher (tb/launch.py) under
+sim_build/top/<sim>-default-plain/.
 """
 
 from __future__ import annotations

@@ -6,28 +6,21 @@
   scoreboard that records mismatches with everything needed to debug them;
 * :class:`PerCycleBench` / :class:`ArmedMonitor`: the skeleton of the benches of units without a
   handshake (mac_array, argmax, the SRAMs): one operation per cycle, one prediction per cycle;
-* :func:`run_bench`, the pytest entry point that builds and runs a bench through
-  ``cocotb_tools.runner`` with a build directory unique to (module, simulator, parameters);
-  with ``SPARROW_COVERAGE=1`` it builds Verilator with code coverage in a separate directory and
-  writes ``reports/coverage/dat/<module>-<tag>.dat`` plus the bench's functional coverage
-  (:mod:`tb.funcov`) to ``reports/coverage/func/<module>-<sim>-<tag>.xml`` (docs/coverage.md);
 * shared directed stimulus: :func:`extreme_bundles` (the build's geometry and value extremes) and
   :func:`eight_layer_bundle`, used by the sparrow_top and ctrl benches.
 
-Importing this module never starts a simulation; the cocotb-only parts are used inside benches.
+Building and running a bench (its pytest runner) is :func:`tb.launch.run_bench`. Importing this
+module never starts a simulation; the cocotb-only parts are used inside benches.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import os
 import random
 import re
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import cocotb
@@ -39,21 +32,8 @@ from cocotb_bus.drivers import BusDriver
 from cocotb_bus.monitors import BusMonitor
 from cocotb_bus.scoreboard import Scoreboard
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-RTL_DIR = REPO_ROOT / "rtl"
-TB_DIR = REPO_ROOT / "tb"
-SIM_BUILD_DIR = REPO_ROOT / "sim_build"
-JUNIT_DIR = REPO_ROOT / "reports" / "junit"
-COVERAGE_DIR = REPO_ROOT / "reports" / "coverage"
-COVERAGE_DAT_DIR = COVERAGE_DIR / "dat"      # one Verilator coverage.dat per bench run
-FUNCOV_DIR = COVERAGE_DIR / "func"           # one functional-coverage export per bench run
-COVERAGE_ENV = "SPARROW_COVERAGE"            # "1": code + functional coverage on
-FUNCOV_FILE_ENV = "SPARROW_FUNCOV_FILE"      # where tb.funcov exports at the end of a simulation
-# Verilator code-coverage kinds: line (blocks and branch arms), toggle, expression, user
-# (SystemVerilog cover properties; none in rtl/ today). Signals named _* stay excluded.
-VERILATOR_COVERAGE_ARGS = ("--coverage-line", "--coverage-toggle", "--coverage-expr",
-                           "--coverage-user")
-SIMULATORS = ("icarus", "verilator")
+from tb.launch import SIMULATORS
+
 CLOCK_PERIOD_NS = 10
 
 # cocotb sets RANDOM_SEED to the regression seed (COCOTB_RANDOM_SEED, or a time-based value)
@@ -386,9 +366,10 @@ class InOrderScoreboard(Scoreboard):
         return sum(1 for q in self.expected.values() if not callable(q) for e in q
                    if now is None or e.cycle is None or e.cycle <= now)
 
-    def check(self, now: int | None = None) -> None:
-        """Fail the test if anything mismatched or an expected transaction (due by ``now``, if
-        given) never arrived."""
+    def check(self, now: int | None = None, min_matched: int = 1) -> None:
+        """Fail the test if anything mismatched, an expected transaction (due by ``now``, if
+        given) never arrived, or fewer than ``min_matched`` comparisons matched (a scoreboard
+        that compared nothing checked nothing)."""
         pending = self.pending(now)
         summary = (f"{self.module}: {self.matched} matched, {self.errors} mismatched, "
                    f"{pending} still expected (seed={REGRESSION_SEED}, "
@@ -396,6 +377,9 @@ class InOrderScoreboard(Scoreboard):
         self.log.info(summary)
         assert self.errors == 0 and pending == 0, summary + "".join(
             "\n  " + m.message for m in self.mismatches[:10])
+        assert self.matched >= max(1, min_matched), (
+            f"{summary}: the scoreboard matched {self.matched} transactions, fewer than "
+            f"{max(1, min_matched)}: the test checked nothing")
 
     async def settle(self) -> None:
         """Let this time step's monitors finish (ReadOnly), then leave it, so that every
@@ -469,8 +453,9 @@ class PerCycleBench:
         await ClockCycles(self.dut.clk, 2)
 
     async def check(self, n_ops: int = 0) -> None:
-        """Fail unless the scoreboard is clean, every expectation due by now was met, and at
-        least ``n_ops`` input cycles were observed (every cycle is checked, idle ones too)."""
+        """Fail unless the scoreboard is clean, every expectation due by now was met, at least
+        ``n_ops`` input cycles were observed (every cycle is checked, idle ones too) and the
+        scoreboard compared at least one of them."""
         await self.scoreboard.settle()
         assert self.ops >= n_ops, (f"{self.module}: input monitor saw {self.ops} cycles, "
                                    f"fewer than {n_ops} ops")
@@ -488,127 +473,6 @@ class PerCycleBench:
         assert f"reproduce: make sim MODULE={self.module}" in mm.message
         assert sb.pending(now=self.counter.cycle) == 0
         return mm
-
-
-# ---------------------------------------------------------------------------------------------
-# pytest runner
-
-
-def param_tag(parameters: Mapping[str, object] | None) -> str:
-    """Stable directory-name tag of a parameter set ("default" when empty)."""
-    if not parameters:
-        return "default"
-    return "-".join(f"{k}{v}" for k, v in sorted(parameters.items()))
-
-
-def _ensure_tools_on_path() -> None:
-    """Put the venv's bin (cocotb-config, verilator) first on PATH for the runner's subprocesses."""
-    venv_bin = str(Path(sys.executable).parent)
-    path = os.environ.get("PATH", "")
-    if venv_bin not in path.split(os.pathsep):
-        os.environ["PATH"] = venv_bin + os.pathsep + path
-
-
-def coverage_enabled() -> bool:
-    """True when ``SPARROW_COVERAGE=1``: benches build with code coverage (Verilator) and
-    export functional coverage."""
-    return os.environ.get(COVERAGE_ENV, "0") == "1"
-
-
-def coverage_dat_path(module: str, tag: str) -> Path:
-    """Where the Verilator coverage data of one bench run goes:
-    ``reports/coverage/dat/<module>-<tag>.dat``."""
-    return COVERAGE_DAT_DIR / f"{module}-{tag}.dat"
-
-
-def funcov_path(module: str, sim: str, tag: str) -> Path:
-    """Where the functional coverage of one bench run goes:
-    ``reports/coverage/func/<module>-<sim>-<tag>.xml``."""
-    return FUNCOV_DIR / f"{module}-{sim}-{tag}.xml"
-
-
-def run_bench(module: str, sim: str, rtl_files: Sequence[str], *,
-              toplevel: str | None = None, parameters: Mapping[str, object] | None = None,
-              test_module: str | None = None, tb_dir: Path | None = None,
-              test_filter: str | None = None, run_tag: str | None = None,
-              extra_env: Mapping[str, str] | None = None) -> Path:
-    """Build and run ``tb/<module>/test_<module>.py`` on ``sim``; return the JUnit XML path.
-
-    The build directory ``sim_build/<module>/<sim>-<params>[-waves][-cov]`` is unique per
-    simulator, parameter set and build kind, so ``pytest -n 2`` never shares one between workers.
-    Results go to ``reports/junit/<module>-<sim>-<tag>.xml`` with ``<tag>`` = the parameter tag
-    (``default`` or e.g. ``ACC_W20-CNT_W4-TH_W8``), extended by ``-<run_tag>`` when given (use it
-    when one module is run several times with different filters or knobs). ``WAVES=1`` and
-    ``COCOTB_RANDOM_SEED`` are taken from the environment; the runner raises (failing the pytest
-    test) if any cocotb test failed.
-
-    With ``SPARROW_COVERAGE=1`` (see :func:`coverage_enabled`): a Verilator build adds
-    :data:`VERILATOR_COVERAGE_ARGS` in its own ``-cov`` build directory and the model writes its
-    coverage to :func:`coverage_dat_path` (``+verilator+coverage+file+``); on either simulator
-    the bench's :mod:`tb.funcov` database is exported to :func:`funcov_path` when the simulation
-    ends. ``extra_env`` is passed to the simulation's environment.
-    """
-    from cocotb_tools.runner import get_runner  # noqa: PLC0415  (pytest side only)
-
-    _ensure_tools_on_path()
-    toplevel = toplevel or module
-    test_module = test_module or f"test_{module}"
-    tb_dir = tb_dir or TB_DIR / module
-    waves = os.environ.get("WAVES", "0") == "1"
-    cover = coverage_enabled()
-    code_cover = cover and sim == "verilator"
-    tag = param_tag(parameters) + (f"-{run_tag}" if run_tag else "")
-    build_dir = SIM_BUILD_DIR / module / (f"{sim}-{param_tag(parameters)}"
-                                          + ("-waves" if waves else "")
-                                          + ("-cov" if code_cover else ""))
-    JUNIT_DIR.mkdir(parents=True, exist_ok=True)
-    # the simulator's Python imports the bench by name from tb_dir and tb.common from the root
-    for p in (str(REPO_ROOT), str(tb_dir)):
-        if p not in sys.path:
-            sys.path.insert(0, p)
-
-    build_args: list[str] = []
-    if sim == "verilator" and waves:
-        build_args += ["--trace-fst", "--trace-structs"]
-    env = {"COCOTB_REWRITE_ASSERTION_FILES": "test_*.py", **(extra_env or {})}
-    plusargs: list[str] = []
-    if code_cover:
-        build_args += list(VERILATOR_COVERAGE_ARGS)
-        dat = coverage_dat_path(module, tag)
-        dat.parent.mkdir(parents=True, exist_ok=True)
-        dat.unlink(missing_ok=True)
-        plusargs.append(f"+verilator+coverage+file+{dat}")
-    if cover:
-        fc = funcov_path(module, sim, tag)
-        fc.parent.mkdir(parents=True, exist_ok=True)
-        fc.unlink(missing_ok=True)
-        env[FUNCOV_FILE_ENV] = str(fc)
-
-    runner = get_runner(sim)
-    runner.build(
-        sources=[RTL_DIR / f for f in rtl_files],
-        includes=[RTL_DIR],               # the generated sparrow_*.vh headers
-        hdl_toplevel=toplevel,
-        parameters=dict(parameters or {}),
-        build_dir=build_dir,
-        build_args=build_args,
-        timescale=("1ns", "1ps"),
-        waves=waves,
-    )
-    seed = os.environ.get("COCOTB_RANDOM_SEED")
-    return runner.test(
-        test_module=test_module,
-        hdl_toplevel=toplevel,
-        build_dir=build_dir,
-        test_dir=build_dir,
-        results_xml=str(JUNIT_DIR / f"{module}-{sim}-{tag}.xml"),
-        waves=waves,
-        seed=int(seed) if seed else None,
-        test_filter=test_filter or os.environ.get("COCOTB_TEST_FILTER") or None,
-        plusargs=plusargs,
-        extra_env=env,
-        timescale=("1ns", "1ps"),
-    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """What the benches of the whole core share (tb/sparrow_top, tb/top, tb/ctrl and the regression
-driver :mod:`tb.regress`): the RTL file list, the default ECG network's cycle budget, and the
-record-by-record comparison of trace tables and streams.
+driver :mod:`tb.regress`): the default ECG network's cycle budget and the record-by-record
+comparison of trace tables and streams (the core's RTL file list is ``tb.launch.CORE_RTL``).
 
 :func:`first_difference` is the record-stream comparison under both this module's
 :func:`first_divergence` and the ctrl bench's per-stream check. Importing this module never
@@ -14,11 +14,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-
-# Every RTL file of the core, top first (build order does not matter to either simulator).
-RTL_FILES = ["sparrow_top.v", "apb_regs.v", "ctrl.v", "stream_in.v", "mac_array.v", "ssf_fire.v",
-             "argmax.v", "sram_sp.v", "sram_sp_2048x64.v", "sram_sp_4096x8.v",
-             "sram_sp_128x256.v", "sram_sp_128x128.v"]
 
 # docs/architecture.md §9: the default ECG network must finish within this many compute cycles.
 ECG_CYCLE_BUDGET = 20_600

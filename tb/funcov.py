@@ -17,7 +17,7 @@ The benches call four sampling functions; each feeds cover points and crosses of
 * :func:`sample_event`: reset / abort while loading and mid-inference, error codes 1..10.
 
 :func:`export` writes the database as cocotb-coverage XML or YAML. Inside a cocotb simulation
-started by ``tb.common.run_bench`` with ``SPARROW_COVERAGE=1`` the database is exported
+started by ``tb.launch.run_bench`` with ``SPARROW_COVERAGE=1`` the database is exported
 automatically at the end of the simulation to ``$SPARROW_FUNCOV_FILE``. :func:`merge` adds the
 hits of several exports, :func:`check` compares the merged bins with the documented exclusion file
 ``tb/coverage_exclusions.yaml`` (docs/coverage.md). This module imports neither cocotb nor the
@@ -42,10 +42,10 @@ from cocotb_coverage.coverage import CoverCross, CoverPoint, coverage_db
 
 from golden.bundle import Bundle, load_bundle
 from golden.regmap import ERROR_CODES
+from tb.launch import FUNCOV_FILE_ENV
+from tb.paths import REPO_ROOT, TB_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-EXCLUSIONS_FILE = REPO_ROOT / "tb" / "coverage_exclusions.yaml"
-FUNCOV_FILE_ENV = "SPARROW_FUNCOV_FILE"
+EXCLUSIONS_FILE = TB_DIR / "coverage_exclusions.yaml"
 ROOT = "sparrow"
 
 # ---------------------------------------------------------------------------------------------

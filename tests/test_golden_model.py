@@ -226,18 +226,33 @@ def test_ecg_network_matches_torch(ecg_bundle: dict, make_inputs) -> None:
     assert np.array_equal(infer(b, x).logits, a.numpy())
 
 
-def test_blas_thread_limit_is_restored(ecg_bundle: dict, make_inputs) -> None:
-    from golden._blas import _find, blas_threads
+def test_blas_thread_limit_is_restored(ecg_bundle: dict, make_inputs,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """infer() runs with one BLAS thread (threadpoolctl) and restores the pool afterwards; the
+    limit does not change the results."""
+    from threadpoolctl import threadpool_info, threadpool_limits
 
-    api = _find()
-    if api is None:
-        pytest.skip("numpy is not linked to a bundled OpenBLAS")
-    setf, getf = api
-    before = getf()
-    with blas_threads(1):
-        assert getf() == 1
-    assert getf() == before
+    def blas_threads() -> list[int]:
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
     x = make_inputs((1, 187), 300)
-    assert np.array_equal(infer(ecg_bundle, x).logits,
-                          infer(ecg_bundle, x, blas_threads=None).logits)
-    assert getf() == before
+    infer(ecg_bundle, x[:1])              # the BLAS library is loaded by now
+    if not blas_threads():
+        pytest.skip("numpy is not linked to a BLAS library threadpoolctl can control")
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        seen: list[list[int]] = []
+        import golden.model as gm
+
+        real = gm._run_chunk
+
+        def spy(*args, **kwargs):
+            seen.append(blas_threads())
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(gm, "_run_chunk", spy)
+        limited = infer(ecg_bundle, x).logits
+        monkeypatch.undo()
+        assert seen and all(t == [1] * len(t) for t in seen), seen
+        assert blas_threads() == before
+        assert np.array_equal(limited, infer(ecg_bundle, x, blas_threads=None).logits)

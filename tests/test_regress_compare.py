@@ -1,6 +1,6 @@
-"""tb/regress.py without a simulator: batched golden expectations, the checker (every check can
-fail and names the right event / layer / neuron), harness file parsing, mismatch reports,
-JUnit merge and the wave window."""
+"""tb/regress (compare, report) without a simulator: batched golden expectations, the checker
+(every check can fail and names the right event / layer / neuron), harness file parsing,
+mismatch reports, JUnit merge and the wave window."""
 
 from __future__ import annotations
 

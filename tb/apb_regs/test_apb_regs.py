@@ -27,11 +27,11 @@ from tb.common import (
     get_logger,
     repro_command,
     reset_sync,
-    run_bench,
     seeded_rng,
     start_clock,
     REGRESSION_SEED,
 )
+from tb.launch import run_bench
 
 MODULE = "apb_regs"
 LOG = get_logger(MODULE)
@@ -433,5 +433,5 @@ async def test_checker_catches_injected_error(dut: SimHandleBase) -> None:
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_apb_regs_runner(sim: str) -> None:
     """Build and run this bench on ``sim``."""
-    run_bench(MODULE, sim, ["apb_regs.v"])
+    run_bench(MODULE, sim)
 

@@ -22,8 +22,8 @@ from tb.common import (
     CycleMonitor,
     PerCycleBench,
     get_logger,
-    run_bench,
 )
+from tb.launch import run_bench
 
 MODULE = "argmax"
 LOG = get_logger(MODULE)
@@ -214,4 +214,4 @@ PARAM_SETS = {
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_argmax_runner(sim: str, params: str) -> None:
     """Build and run this bench on ``sim`` with one parameter set."""
-    run_bench(MODULE, sim, ["argmax.v"], parameters=PARAM_SETS[params])
+    run_bench(MODULE, sim, parameters=PARAM_SETS[params])

@@ -39,11 +39,11 @@ from tb.common import (
     get_logger,
     repro_command,
     reset_sync,
-    run_bench,
     seeded_rng,
     start_clock,
     REGRESSION_SEED,
 )
+from tb.launch import run_bench
 from tb.core import first_difference
 
 MODULE = "ctrl"
@@ -523,5 +523,5 @@ async def test_checker_catches_corrupted_expectation(dut: SimHandleBase) -> None
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_ctrl_runner(sim: str) -> None:
     """Build and run this bench on ``sim``."""
-    run_bench(MODULE, sim, ["ctrl.v"])
+    run_bench(MODULE, sim)
 

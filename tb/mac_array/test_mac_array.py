@@ -24,9 +24,9 @@ from tb.common import (
     PerCycleBench,
     get_logger,
     pack_lanes,
-    run_bench,
     split_lanes,
 )
+from tb.launch import run_bench
 
 MODULE = "mac_array"
 LOG = get_logger(MODULE)
@@ -247,4 +247,4 @@ PARAM_SETS = {
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_mac_array_runner(sim: str, params: str) -> None:
     """Build and run this bench on ``sim`` with one parameter set."""
-    run_bench(MODULE, sim, ["mac_array.v"], parameters=PARAM_SETS[params])
+    run_bench(MODULE, sim, parameters=PARAM_SETS[params])

@@ -80,12 +80,12 @@ from tb.common import (
     pattern,
     repro_command,
     reset_sync,
-    run_bench,
     seeded_rng,
     start_clock,
     REGRESSION_SEED,
 )
-from tb.core import ECG_CYCLE_BUDGET, EV_COLS, RTL_FILES, first_divergence
+from tb.launch import run_bench
+from tb.core import ECG_CYCLE_BUDGET, EV_COLS, first_divergence
 from tb.stream import HandshakeMonitor, StreamSource, TraceMonitor
 
 MODULE = "sparrow_top"
@@ -832,4 +832,4 @@ async def test_checker_catches_corrupted_event(dut: SimHandleBase) -> None:
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_sparrow_top_runner(sim: str) -> None:
     """Build and run this bench on ``sim``."""
-    run_bench(MODULE, sim, RTL_FILES)
+    run_bench(MODULE, sim)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tb.common import run_bench
+from tb.launch import run_bench
 from tb.sram_bench import (  # noqa: F401  (cocotb collects the imported tests)
     test_backdoor,
     test_checker_catches_injected_error,
@@ -35,4 +35,4 @@ PARAM_SETS = {
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_sram_sp_runner(sim: str, params: str) -> None:
     """Build and run this bench on ``sim`` with one geometry."""
-    run_bench(MODULE, sim, ["sram_sp.v"], parameters=PARAM_SETS[params])
+    run_bench(MODULE, sim, parameters=PARAM_SETS[params])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tb.common import run_bench
+from tb.launch import run_bench
 from tb.sram_bench import (  # noqa: F401  (cocotb collects the imported tests)
     test_backdoor,
     test_checker_catches_injected_error,
@@ -26,4 +26,4 @@ MODULE = "sram_sp_128x128"
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_sram_sp_128x128_runner(sim: str) -> None:
     """Build and run this bench on ``sim``."""
-    run_bench(MODULE, sim, ["sram_sp.v", "sram_sp_128x128.v"])
+    run_bench(MODULE, sim)

@@ -30,10 +30,10 @@ from tb.common import (
     get_logger,
     pattern,
     reset_sync,
-    run_bench,
     start_clock,
     seeded_rng,
 )
+from tb.launch import run_bench
 
 MODULE = "ssf_fire"
 LOG = get_logger(MODULE)
@@ -347,4 +347,4 @@ PARAM_SETS = {
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_ssf_fire_runner(sim: str, params: str) -> None:
     """Build and run this bench on ``sim`` with one parameter set."""
-    run_bench(MODULE, sim, ["ssf_fire.v"], parameters=PARAM_SETS[params])
+    run_bench(MODULE, sim, parameters=PARAM_SETS[params])

@@ -25,10 +25,10 @@ from tb.common import (
     get_logger,
     pattern,
     reset_sync,
-    run_bench,
     seeded_rng,
     start_clock,
 )
+from tb.launch import run_bench
 from tb.stream import HandshakeMonitor, StreamSource
 
 MODULE = "stream_in"
@@ -238,5 +238,5 @@ async def test_checker_catches_injected_error(dut: SimHandleBase) -> None:
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 def test_stream_in_runner(sim: str) -> None:
     """Build and run this bench on ``sim``."""
-    run_bench(MODULE, sim, ["stream_in.v"])
+    run_bench(MODULE, sim)
 

@@ -1,7 +1,7 @@
 """Top-level regression bench: the whole core (rtl/sparrow_top.v inside tb/top/top_harness.v)
 against the golden model, on real ECG/EEG data and on random legal bundles.
 
-cocotb tests (select one with COCOTB_TEST_FILTER; the pytest/make side is tb/regress.py):
+cocotb tests (select one with COCOTB_TEST_FILTER; the pytest/make side is tb/regress/):
 
 * ``test_regress``: runs a regression plan (``tb.regress.make_plan``) chosen by the environment:
   SPARROW_REGRESS_LEVEL (quick | smoke | full | bench | demo; default quick),
@@ -222,6 +222,8 @@ async def test_regress(dut: SimHandleBase) -> None:
     LOG.info("run %s: %d inputs, %d mismatching, statistics %s", cfg["run"], done, failing, path)
     assert failing == 0, (f"{failing} of {done} inputs mismatch the golden model; reports: "
                           + ", ".join(stats.reports))
+    assert done > 0, (f"run {cfg['run']} (level {cfg['level']}, shard {cfg['shard']}) executed 0 "
+                      "inputs: nothing was checked")
 
 
 @cocotb.test()

@@ -26,7 +26,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, importable
+
+from tb.paths import REPO_ROOT  # noqa: E402
+
 RDL = Path("interface/sparrow.rdl")
 TOML = Path("interface/sparrow.toml")
 VH_BUILD = Path("rtl/sparrow_build.vh")

@@ -58,13 +58,16 @@ class TrainConfig:
     weight_decay: float = 1e-4
     class_weight: str = "none"      # "none" or "sqrt" (inverse square-root frequency)
     val_fraction: float = 0.1
-    val_by: str = "example"         # "example" or "source" (whole records/files held out)
+    val_by: str = "example"         # "example", "source" (whole records/files held out) or
+    #                                 "records" (the records in val_records, patient-wise)
     train_fraction: float = 1.0     # < 1: train on a stratified random subset (sweeps)
-    select: str = "accuracy"        # validation metric that picks the epoch: accuracy|macro_f1
+    select: str = "accuracy"        # epoch chosen by validation accuracy|macro_f1|macro_f1_nsvf
     augment: tuple[str, ...] = ()   # training-time input augmentations, see AUGMENTATIONS
     seed: int = 1
     data_seed: int | None = None    # split seed; None = the data set's default
     threads: int = 2
+    inputs: str = "morphology"      # "morphology" or "rhythm" (ECG: + RR/amplitude channel)
+    val_records: tuple[int, ...] = ()   # val_by "records": these whole records are validation
     notes: dict = field(default_factory=dict)
 
     def with_(self, **kw: object) -> "TrainConfig":
@@ -107,6 +110,16 @@ def _aug_scale(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 AUGMENTATIONS = {"sign": _aug_sign, "reverse": _aug_reverse, "scale": _aug_scale}
 
 
+def build_part(cfg: TrainConfig, part: str, progress: bool = False) -> datasets.Dataset:
+    """Part `part` of the configuration's data set in the configuration's input format."""
+    if cfg.inputs == "rhythm":
+        from training import rhythm
+        return rhythm.build(cfg.split, part, progress=progress)
+    if cfg.inputs != "morphology":
+        raise ValueError(f"unknown inputs {cfg.inputs!r}")
+    return datasets.build(cfg.dataset, cfg.split, part, seed=cfg.data_seed, progress=progress)
+
+
 def _stratified_val(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     val = np.zeros(len(labels), dtype=bool)
@@ -140,6 +153,8 @@ def _class_weights(labels: np.ndarray, n: int, mode: str) -> torch.Tensor | None
 
 def _score(y: np.ndarray, pred: np.ndarray, n: int, metric: str) -> float:
     rep = classification_report(y, pred, n)
+    if metric == "macro_f1_nsvf":       # ECG: macro F1 over N, S, V, F (Q outside the macro)
+        return float(np.mean([rep["per_class"][str(c)]["f1"] for c in range(4)]))
     return rep["accuracy"] if metric == "accuracy" else rep["macro_f1"]
 
 
@@ -208,8 +223,10 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    ds = datasets.build(cfg.dataset, cfg.split, "train", seed=cfg.data_seed, progress=progress)
-    if cfg.val_by == "source":
+    ds = build_part(cfg, "train", progress)
+    if cfg.val_by == "records":
+        val = np.isin(ds.meta["source"].astype(np.int64), list(cfg.val_records))
+    elif cfg.val_by == "source":
         val = _grouped_val(ds.labels, ds.meta["source"], cfg.val_fraction, cfg.seed)
     else:
         val = _stratified_val(ds.labels, cfg.val_fraction, cfg.seed)
@@ -244,7 +261,7 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
                     "train_examples": int(len(x)), "val_examples": int(len(xv)),
                     "history": history, "train_seconds": round(train_seconds, 1)}
     if evaluate_test:
-        test = datasets.build(cfg.dataset, cfg.split, "test", seed=cfg.data_seed)
+        test = build_part(cfg, "test")
         pred, _ = net.deployed(test.inputs)
         report["test"] = classification_report(test.labels, pred, net.n_classes, ds.classes)
         report["test_examples"] = len(test)
@@ -258,7 +275,11 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
                      "class_weight": cfg.class_weight, "augment": list(cfg.augment),
                      "val_fraction": cfg.val_fraction, "val_by": cfg.val_by,
                      "select": cfg.select, "train_fraction": cfg.train_fraction,
+                     **({"inputs": cfg.inputs} if cfg.inputs != "morphology" else {}),
+                     **({"val_records": list(cfg.val_records)} if cfg.val_records else {}),
                      "torch": torch.__version__}
+    if cfg.inputs != "morphology":      # the readout's training scale (patient tuning)
+        training_info["readout_theta"] = int(net.layers[-1].theta()[0])
     if "test" in report:
         training_info["test_accuracy_pytorch_deployed"] = report["test"]["accuracy"]
     bundle = export_bundle(net, cfg.bundle_name, ds.classes, ds.preprocess, training_info)

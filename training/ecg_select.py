@@ -1,0 +1,97 @@
+"""Model selection for the inter-patient ECG bundle, inside DS1 only (DS2 is never read here).
+
+`python -m training.ecg_select [CANDIDATE ...]` trains each candidate configuration with six
+whole DS1 records held out for validation (patient-wise: no beat of a validation record is
+trained on) and writes, per candidate, the validation accuracy, per-class Se / +P / F1, macro F1
+over N, S, V, F and jkappa to `models/ecg/select.json` (merged with earlier runs). The candidate
+with the best validation macro F1 (N, S, V, F) becomes `CONFIGS['ecg-inter']`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from training.train import ECG_ARCH, TrainConfig
+
+#: DS1 records held out for validation: 332 of DS1's 944 S beats, 1,007 of 3,788 V, 22 of 415 F
+VAL_RECORDS = (116, 118, 124, 201, 215, 223)
+
+BASE = TrainConfig("ecg-inter", "ecg", "inter", ECG_ARCH, "ecg-aami5-inter-rhythm",
+                   epochs_float=20, epochs_qat=10, class_weight="sqrt", select="macro_f1_nsvf",
+                   val_by="records", val_records=VAL_RECORDS, inputs="rhythm")
+
+CANDIDATES: dict[str, TrainConfig] = {
+    "morph-sqrt": BASE.with_(inputs="morphology"),
+    "rhythm-sqrt": BASE,
+    "rhythm-none": BASE.with_(class_weight="none"),
+    "rhythm-sqrt-qat20": BASE.with_(epochs_qat=20),
+}
+
+OUT = Path(__file__).resolve().parent.parent / "models" / "ecg" / "select.json"
+
+
+def run_candidate(name: str, cfg: TrainConfig, threads: int,
+                  bundle_dir: Path | None = None) -> dict:
+    """Train one candidate (no test part: DS2 is not read) and return its validation figures;
+    with `bundle_dir`, also write its bundle there as <name>.json."""
+    from training.metrics import aami_summary, classification_report
+    from training.train import build_part, train
+
+    cfg = cfg.with_(threads=threads)
+    out = None
+    if bundle_dir is not None:
+        bundle_dir.mkdir(parents=True, exist_ok=True)
+        out = bundle_dir / f"{name}.json"
+    rep = train(cfg, out, progress=False, evaluate_test=False)
+    ds = build_part(cfg, "train")
+    val = np.isin(ds.meta["source"].astype(np.int64), list(cfg.val_records))
+    pred, _ = rep["net"].deployed(ds.inputs[val])
+    vr = classification_report(ds.labels[val], pred, len(ds.classes), ds.classes)
+    return {"candidate": name, "inputs": cfg.inputs, "class_weight": cfg.class_weight,
+            "epochs_float": cfg.epochs_float, "epochs_qat": cfg.epochs_qat,
+            "val_records": list(cfg.val_records), "val_n": vr["n"],
+            "val_accuracy": vr["accuracy"], **aami_summary(vr),
+            "per_class": {c: {k: p[k] for k in ("support", "se", "ppv", "f1")}
+                          for c, p in vr["per_class"].items()},
+            "confusion": vr["confusion"], "history": rep["history"],
+            "train_seconds": rep["train_seconds"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen candidates (default: all) and merge their results into select.json."""
+    ap = argparse.ArgumentParser(prog="python -m training.ecg_select", description=__doc__)
+    ap.add_argument("candidates", nargs="*", help=f"any of {', '.join(CANDIDATES)}")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--bundles", type=Path, default=None, metavar="DIR",
+                    help="also write each candidate's bundle to DIR/<candidate>.json")
+    args = ap.parse_args(argv)
+    names = args.candidates or list(CANDIDATES)
+    bad = [n for n in names if n not in CANDIDATES]
+    if bad:
+        print(f"ecg_select: error: unknown candidate {bad[0]!r}", file=sys.stderr)
+        return 1
+    for name in names:
+        t0 = time.time()
+        res = run_candidate(name, CANDIDATES[name], args.threads, args.bundles)
+        old = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        old[name] = res
+        args.out.write_text(json.dumps(old, indent=1) + "\n")
+        pc = res["per_class"]
+        print(f"{name}: val acc {100 * res['val_accuracy']:.2f}% macro F1 (NSVF) "
+              f"{100 * res['macro_f1_nsvf']:.2f}% jk {res['jkappa']:.3f}; S Se/+P "
+              f"{100 * pc['S']['se']:.1f}/{100 * pc['S']['ppv']:.1f}, V "
+              f"{100 * pc['V']['se']:.1f}/{100 * pc['V']['ppv']:.1f}, F "
+              f"{100 * pc['F']['se']:.1f}/{100 * pc['F']['ppv']:.1f} "
+              f"[{time.time() - t0:.0f} s]", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

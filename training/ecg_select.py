@@ -31,6 +31,7 @@ CANDIDATES: dict[str, TrainConfig] = {
     "rhythm-sqrt": BASE,
     "rhythm-none": BASE.with_(class_weight="none"),
     "rhythm-sqrt-qat20": BASE.with_(epochs_qat=20),
+    "rhythm-sqrt-n3": BASE.with_(majority_keep=1 / 3),
 }
 
 OUT = Path(__file__).resolve().parent.parent / "models" / "ecg" / "select.json"
@@ -54,6 +55,7 @@ def run_candidate(name: str, cfg: TrainConfig, threads: int,
     pred, _ = rep["net"].deployed(ds.inputs[val])
     vr = classification_report(ds.labels[val], pred, len(ds.classes), ds.classes)
     return {"candidate": name, "inputs": cfg.inputs, "class_weight": cfg.class_weight,
+            "majority_keep": cfg.majority_keep,
             "epochs_float": cfg.epochs_float, "epochs_qat": cfg.epochs_qat,
             "val_records": list(cfg.val_records), "val_n": vr["n"],
             "val_accuracy": vr["accuracy"], **aami_summary(vr),

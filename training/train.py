@@ -67,6 +67,7 @@ class TrainConfig:
     data_seed: int | None = None    # split seed; None = the data set's default
     threads: int = 2
     inputs: str = "morphology"      # "morphology" or "rhythm" (ECG: + RR/amplitude channel)
+    majority_keep: float = 1.0      # < 1: train on this random fraction of class 0 (ECG: N)
     val_records: tuple[int, ...] = ()   # val_by "records": these whole records are validation
     notes: dict = field(default_factory=dict)
 
@@ -234,6 +235,11 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
     if cfg.train_fraction < 1.0:
         drop = _stratified_val(ds.labels, 1.0 - cfg.train_fraction, cfg.seed + 1)
         keep &= ~drop
+    if cfg.majority_keep < 1.0:         # undersample the majority class (seeded)
+        rng = np.random.default_rng(cfg.seed + 2)
+        major = np.flatnonzero(keep & (ds.labels == 0))
+        drop = rng.permutation(major)[int(round(cfg.majority_keep * len(major))):]
+        keep[drop] = False
     x = torch.from_numpy(ds.inputs[keep])
     y = torch.from_numpy(ds.labels[keep])
     xv = torch.from_numpy(ds.inputs[val])
@@ -276,6 +282,7 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
                      "val_fraction": cfg.val_fraction, "val_by": cfg.val_by,
                      "select": cfg.select, "train_fraction": cfg.train_fraction,
                      **({"inputs": cfg.inputs} if cfg.inputs != "morphology" else {}),
+                     **({"majority_keep": cfg.majority_keep} if cfg.majority_keep < 1 else {}),
                      **({"val_records": list(cfg.val_records)} if cfg.val_records else {}),
                      "torch": torch.__version__}
     if cfg.inputs != "morphology":      # the readout's training scale (patient tuning)

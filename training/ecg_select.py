@@ -65,6 +65,55 @@ def run_candidate(name: str, cfg: TrainConfig, threads: int,
             "train_seconds": rep["train_seconds"]}
 
 
+def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
+             out: Path | None = None) -> dict:
+    """Make candidate `name`'s bundle the committed inter-patient bundle: the one use of DS2.
+
+    Runs its golden model on DS2 (checking PyTorch's deployed forward bit for bit), records the
+    test accuracy in the bundle as `sparrow train` does, writes the bundle, its metrics file,
+    confusion PNG and the ECG model card. Same bytes as `sparrow train ecg-inter --threads 1`
+    (same configuration, seed, thread count and code path)."""
+    from training.card import golden_check, write_card, write_metrics
+    from training.metrics import classification_report, plot_confusion
+    from training.paths import REPO_ROOT
+    from training.qnn import QNet
+    from training.rhythm import build
+    from training.train import CONFIGS, DEFAULT_OUTPUTS
+
+    cfg = CANDIDATES[name]
+    if CONFIGS["ecg-inter"].with_(threads=1) != cfg.with_(threads=1):
+        raise SystemExit(f"ecg_select: CONFIGS['ecg-inter'] is not candidate {name!r}; "
+                         "make it so first")
+    bundle = json.loads((bundle_dir / f"{name}.json").read_text())
+    res = json.loads(select_path.read_text())[name]
+    test = build("inter", "test")
+    net = QNet.from_bundle(bundle)
+    t_cls, t_logits = net.deployed(test.inputs)
+    bundle["training"]["test_accuracy_pytorch_deployed"] = float(np.mean(t_cls == test.labels))
+    out = out or REPO_ROOT / DEFAULT_OUTPUTS["ecg-inter"]
+    out.write_text(json.dumps(bundle, separators=(",", ":")) + "\n")
+    g_cls, _ = golden_check(out, test.inputs, t_cls, t_logits)
+    rep = classification_report(test.labels, g_cls, len(test.classes), test.classes)
+    train = build("inter", "train")
+    val = np.isin(train.meta["source"].astype(np.int64), list(cfg.val_records))
+    n_train = int((~val & (train.labels != 0)).sum()
+                  + round(cfg.majority_keep * int((~val & (train.labels == 0)).sum())))
+    hist = res["history"]
+    fl = [h["val_macro_f1_nsvf"] for h in hist if h["phase"].endswith("float")]
+    qa = [h["val_macro_f1_nsvf"] for h in hist if h["phase"].endswith("qat")]
+    report = {"config": {**cfg.__dict__, "threads": 1}, "train_examples": n_train,
+              "val_examples": int(val.sum()), "train_seconds": res["train_seconds"],
+              "val": {"metric": cfg.select, "float_best": max(fl) if fl else None,
+                      "folded_before_qat": None, "qat_best": max(qa) if qa else None}}
+    stem = out.with_suffix("")
+    write_metrics(Path(f"{stem}.metrics.json"), "ecg-inter", report, bundle, out, rep,
+                  "sparrow train ecg-inter --threads 1")
+    plot_confusion(rep, Path(f"{stem}.confusion.png"),
+                   title=f"{bundle['name']} (golden model, DS2)")
+    write_card(out.parent, "ecg")
+    return rep
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen candidates (default: all) and merge their results into select.json."""
     ap = argparse.ArgumentParser(prog="python -m training.ecg_select", description=__doc__)
@@ -73,7 +122,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--bundles", type=Path, default=None, metavar="DIR",
                     help="also write each candidate's bundle to DIR/<candidate>.json")
+    ap.add_argument("--finalize", default=None, metavar="CANDIDATE",
+                    help="make CANDIDATE (trained with --bundles DIR) the committed "
+                         "inter-patient bundle: its one evaluation on DS2")
     args = ap.parse_args(argv)
+    if args.finalize:
+        if args.bundles is None:
+            ap.error("--finalize needs --bundles DIR")
+        rep = finalize(args.finalize, args.bundles, args.out)
+        print(f"ecg-inter = {args.finalize}: DS2 accuracy {100 * rep['accuracy']:.2f}%")
+        return 0
     names = args.candidates or list(CANDIDATES)
     bad = [n for n in names if n not in CANDIDATES]
     if bad:

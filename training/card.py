@@ -189,6 +189,10 @@ def write_card(model_dir: Path, kind: str) -> Path:
         m = json.loads(mpath.read_text())
         png = mpath.name.replace(".metrics.json", ".confusion.png")
         lines += _section(m, png)
+    if kind == "ecg":
+        from training.ecg_tables import inter_sections
+        lines += [ln.replace("](../models/ecg/", "](") for ln in
+                  inter_sections(model_dir.parent.parent)]
     sweep = model_dir / "sweep.json"
     if sweep.is_file():
         s = json.loads(sweep.read_text())

@@ -71,8 +71,8 @@ def published_table(inter: dict | None, patient: dict | None) -> list[str]:
                  f"{_p(o['s_f1'])} | {_p(o['v_se'])} | {_p(o['v_ppv'])} | {_p(o['v_f1'])} |")
     L += ["", "Published figures as reported by the papers (– = not quoted here); they use "
           "floating-point classifiers and hand-made features, ours is the deployed integer "
-          "network. Kiranyaz et al. test 24 records (the 200-series) with 245 common training "
-          "beats; ours pools all 22 DS2 records."]
+          "network. The Kiranyaz et al. row is their 24-record test set (245 common training "
+          "beats plus each record's first 5 minutes); ours pools all 22 DS2 records."]
     return L
 
 

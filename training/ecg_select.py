@@ -74,28 +74,45 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     confusion PNG and the ECG model card. Same bytes as `sparrow train ecg-inter --threads 1`
     (same configuration, seed, thread count and code path)."""
     from training.card import golden_check, write_card, write_metrics
-    from training.metrics import classification_report, plot_confusion
+    from training.metrics import aami_summary, classification_report, plot_confusion
     from training.paths import REPO_ROOT
     from training.qnn import QNet
     from training.rhythm import build
-    from training.train import CONFIGS, DEFAULT_OUTPUTS
+    from training.train import CONFIGS, DEFAULT_OUTPUTS, choose_offsets
 
-    cfg = CANDIDATES[name]
+    cfg = CANDIDATES[name].with_(readout_offsets=True)
     if CONFIGS["ecg-inter"].with_(threads=1) != cfg.with_(threads=1):
-        raise SystemExit(f"ecg_select: CONFIGS['ecg-inter'] is not candidate {name!r}; "
-                         "make it so first")
+        raise SystemExit(f"ecg_select: CONFIGS['ecg-inter'] is not candidate {name!r} with "
+                         "readout offsets; make it so first")
     bundle = json.loads((bundle_dir / f"{name}.json").read_text())
     res = json.loads(select_path.read_text())[name]
+    train = build("inter", "train")
+    val = np.isin(train.meta["source"].astype(np.int64), list(cfg.val_records))
+    _, val_logits = QNet.from_bundle(bundle).deployed(train.inputs[val])
+    off = choose_offsets(val_logits, train.labels[val], cfg.select)
+    pred_val = np.argmax(val_logits + off, axis=1)
+    val_after = classification_report(train.labels[val], pred_val, len(train.classes),
+                                       train.classes)
+    bundle["layers"][-1]["bias"] = (np.asarray(bundle["layers"][-1]["bias"]) + off).tolist()
+    old = bundle["training"]           # rebuilt in the key order train() writes
+    info = {}
+    for k, v in old.items():
+        if k == "torch":
+            info["readout_offsets_rule"] = "choose_offsets on the validation split"
+        if k != "n_weights":
+            info[k] = v
+    info["readout_offsets"] = off.tolist()
+    n_w = old["n_weights"]
     test = build("inter", "test")
     net = QNet.from_bundle(bundle)
     t_cls, t_logits = net.deployed(test.inputs)
-    bundle["training"]["test_accuracy_pytorch_deployed"] = float(np.mean(t_cls == test.labels))
+    info["test_accuracy_pytorch_deployed"] = float(np.mean(t_cls == test.labels))
+    info["n_weights"] = n_w
+    bundle["training"] = info
     out = out or REPO_ROOT / DEFAULT_OUTPUTS["ecg-inter"]
     out.write_text(json.dumps(bundle, separators=(",", ":")) + "\n")
     g_cls, _ = golden_check(out, test.inputs, t_cls, t_logits)
     rep = classification_report(test.labels, g_cls, len(test.classes), test.classes)
-    train = build("inter", "train")
-    val = np.isin(train.meta["source"].astype(np.int64), list(cfg.val_records))
     n_train = int((~val & (train.labels != 0)).sum()
                   + round(cfg.majority_keep * int((~val & (train.labels == 0)).sum())))
     hist = res["history"]
@@ -104,7 +121,9 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     report = {"config": {**cfg.__dict__, "threads": 1}, "train_examples": n_train,
               "val_examples": int(val.sum()), "train_seconds": res["train_seconds"],
               "val": {"metric": cfg.select, "float_best": max(fl) if fl else None,
-                      "folded_before_qat": None, "qat_best": max(qa) if qa else None}}
+                      "folded_before_qat": None, "qat_best": max(qa) if qa else None,
+                      "after_readout_offsets": aami_summary(val_after)["macro_f1_nsvf"],
+                      "readout_offsets": off.tolist()}}
     stem = out.with_suffix("")
     write_metrics(Path(f"{stem}.metrics.json"), "ecg-inter", report, bundle, out, rep,
                   "sparrow train ecg-inter --threads 1")

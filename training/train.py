@@ -68,6 +68,8 @@ class TrainConfig:
     threads: int = 2
     inputs: str = "morphology"      # "morphology" or "rhythm" (ECG: + RR/amplitude channel)
     majority_keep: float = 1.0      # < 1: train on this random fraction of class 0 (ECG: N)
+    readout_offsets: bool = False   # add per-class integer offsets to the readout bias,
+    #                                 chosen on the validation split (choose_offsets)
     val_records: tuple[int, ...] = ()   # val_by "records": these whole records are validation
     notes: dict = field(default_factory=dict)
 
@@ -157,6 +159,46 @@ def _score(y: np.ndarray, pred: np.ndarray, n: int, metric: str) -> float:
     if metric == "macro_f1_nsvf":       # ECG: macro F1 over N, S, V, F (Q outside the macro)
         return float(np.mean([rep["per_class"][str(c)]["f1"] for c in range(4)]))
     return rep["accuracy"] if metric == "accuracy" else rep["macro_f1"]
+
+
+def choose_offsets(logits: np.ndarray, y: np.ndarray, metric: str, classes: tuple[int, ...] =
+                   (1, 2, 3), passes: int = 3, steps: int = 24,
+                   min_gain: float = 0.002) -> np.ndarray:
+    """Integer offsets added to the readout logits (class 0 fixed at 0) that maximise the
+    validation `metric`: coordinate ascent over `classes`, offsets in multiples of a unit
+    u = max(1, median |logit| / 16) within +-steps*u; a change must gain > min_gain."""
+    logits = np.asarray(logits, dtype=np.int64)
+    n = logits.shape[1]
+    unit = max(1, int(np.median(np.abs(logits)) // 16))
+    off = np.zeros(n, dtype=np.int64)
+
+    def score(o: np.ndarray) -> float:
+        return _score(y, np.argmax(logits + o, axis=1), n, metric)
+    best = score(off)
+    for _ in range(passes):
+        changed = False
+        for c in classes:
+            for k in sorted(range(-steps, steps + 1), key=abs):
+                trial = off.copy()
+                trial[c] = k * unit
+                v = score(trial)
+                if v > best + min_gain:
+                    best, off, changed = v, trial, True
+        if not changed:
+            break
+    return off
+
+
+def apply_offsets(net: QNet, off: np.ndarray) -> None:
+    """Add integer offsets to the deployed readout bias of a folded network (exactly)."""
+    layer = net.layers[-1]
+    _, b0, th = layer.int_params(torch.float64)
+    want = b0.detach() + torch.as_tensor(off, dtype=torch.float64)
+    with torch.no_grad():
+        layer.bias.copy_((want / th).to(layer.bias.dtype))
+    got = layer.int_params(torch.float64)[1].detach()
+    if not torch.equal(got, want):
+        raise RuntimeError("readout offsets did not land exactly on the integer bias")
 
 
 def _predict(net: QNet, x: torch.Tensor, batch: int = 4096) -> np.ndarray:
@@ -260,11 +302,16 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
                                f"{cfg.name} qat", progress, history)
     if best_q >= folded_score:
         net.load_state_dict(state)
+    offsets = None
+    if cfg.readout_offsets:
+        offsets = choose_offsets(net.deployed(xv)[1], yv, cfg.select)
+        apply_offsets(net, offsets)
     train_seconds = time.time() - t0
     report: dict = {"config": asdict(cfg), "n_weights": net.n_weights(),
                     "val": {"metric": cfg.select, "float_best": best_f,
                             "folded_before_qat": folded_score, "qat_best": best_q},
                     "train_examples": int(len(x)), "val_examples": int(len(xv)),
+                    "readout_offsets": None if offsets is None else offsets.tolist(),
                     "history": history, "train_seconds": round(train_seconds, 1)}
     if evaluate_test:
         test = build_part(cfg, "test")
@@ -283,10 +330,14 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
                      "select": cfg.select, "train_fraction": cfg.train_fraction,
                      **({"inputs": cfg.inputs} if cfg.inputs != "morphology" else {}),
                      **({"majority_keep": cfg.majority_keep} if cfg.majority_keep < 1 else {}),
+                     **({"readout_offsets_rule": "choose_offsets on the validation split"}
+                        if cfg.readout_offsets else {}),
                      **({"val_records": list(cfg.val_records)} if cfg.val_records else {}),
                      "torch": torch.__version__}
     if cfg.inputs != "morphology":      # the readout's training scale (patient tuning)
         training_info["readout_theta"] = int(net.layers[-1].theta()[0])
+    if offsets is not None:
+        training_info["readout_offsets"] = offsets.tolist()
     if "test" in report:
         training_info["test_accuracy_pytorch_deployed"] = report["test"]["accuracy"]
     bundle = export_bundle(net, cfg.bundle_name, ds.classes, ds.preprocess, training_info)

@@ -162,14 +162,16 @@ def _score(y: np.ndarray, pred: np.ndarray, n: int, metric: str) -> float:
 
 
 def choose_offsets(logits: np.ndarray, y: np.ndarray, metric: str, classes: tuple[int, ...] =
-                   (1, 2, 3), passes: int = 3, steps: int = 24,
+                   (1, 2, 3), passes: int = 3, steps: int = 32,
                    min_gain: float = 0.002) -> np.ndarray:
     """Integer offsets added to the readout logits (class 0 fixed at 0) that maximise the
     validation `metric`: coordinate ascent over `classes`, offsets in multiples of a unit
-    u = max(1, median |logit| / 16) within +-steps*u; a change must gain > min_gain."""
+    u = max(1, (95th - 5th percentile of the logits) / 64) within +-steps*u; a change must
+    gain > min_gain."""
     logits = np.asarray(logits, dtype=np.int64)
     n = logits.shape[1]
-    unit = max(1, int(np.median(np.abs(logits)) // 16))
+    lo, hi = np.percentile(logits, [5, 95]) if logits.size else (0, 0)
+    unit = max(1, int((hi - lo) // 64))
     off = np.zeros(n, dtype=np.int64)
 
     def score(o: np.ndarray) -> float:

@@ -32,6 +32,8 @@ CANDIDATES: dict[str, TrainConfig] = {
     "rhythm-none": BASE.with_(class_weight="none"),
     "rhythm-sqrt-qat20": BASE.with_(epochs_qat=20),
     "rhythm-sqrt-n3": BASE.with_(majority_keep=1 / 3),
+    "rhythm-sqrt-wd": BASE.with_(weight_decay=1e-3),
+    "rhythm-sqrt-warp": BASE.with_(augment=("warp",)),
 }
 
 OUT = Path(__file__).resolve().parent.parent / "models" / "ecg" / "select.json"

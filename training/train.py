@@ -78,11 +78,17 @@ class TrainConfig:
         return replace(self, **kw)
 
 
+#: DS1 records held out (patient-wise validation) by the inter-patient ECG configuration
+ECG_VAL_RECORDS = (116, 118, 124, 201, 215, 223)
+
 CONFIGS: dict[str, TrainConfig] = {
     "ecg-intra": TrainConfig("ecg-intra", "ecg", "intra", ECG_ARCH, "ecg-aami5-intra"),
-    "ecg-inter": TrainConfig("ecg-inter", "ecg", "inter", ECG_ARCH, "ecg-aami5-inter",
-                             epochs_float=20, epochs_qat=5, class_weight="sqrt",
-                             select="macro_f1"),
+    # chosen by python -m training.ecg_select (patient-wise validation inside DS1)
+    "ecg-inter": TrainConfig("ecg-inter", "ecg", "inter", ECG_ARCH, "ecg-aami5-inter-rhythm",
+                             epochs_float=20, epochs_qat=10, class_weight="sqrt",
+                             select="macro_f1_nsvf", val_by="records",
+                             val_records=ECG_VAL_RECORDS, inputs="rhythm",
+                             readout_offsets=True),
     "eeg-inter": TrainConfig("eeg-inter", "eeg", "inter", EEG_ARCH, "eeg-bonn-e-vs-abcd",
                              epochs_float=100, epochs_qat=10, batch=64, val_by="source",
                              augment=("sign", "reverse", "scale")),
@@ -108,9 +114,29 @@ def _aug_scale(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return torch.clamp(torch.round((x - 128) * a[:, None, None]) + 128, 0, 255)
 
 
+def _aug_warp(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """ECG: channel 0 time-scaled about the R peak (sample L//2) by a in U(0.88, 1.12), linear
+    interpolation, rounded; other channels (rhythm) unchanged."""
+    n, _, length = x.shape
+    a = 0.88 + 0.24 * torch.rand(n, generator=g, dtype=torch.float64)
+    c = length // 2
+    pos = c + (torch.arange(length, dtype=torch.float64)[None, :] - c) * a[:, None]
+    pos = pos.clamp(0, length - 1)
+    lo = pos.floor().long()
+    hi = (lo + 1).clamp(max=length - 1)
+    w = (pos - lo).to(x.dtype)
+    ch0 = x[:, 0]
+    warped = torch.round(torch.gather(ch0, 1, lo) * (1 - w) + torch.gather(ch0, 1, hi) * w)
+    out = x.clone()
+    out[:, 0] = warped.clamp(0, 255)
+    return out
+
+
 #: Augmentations of integer-valued inputs around the offset 128 (EEG): polarity inversion,
 #: time reversal, amplitude scaling by exp(U(-0.35, 0.35)); each result is again 0..255 integers.
-AUGMENTATIONS = {"sign": _aug_sign, "reverse": _aug_reverse, "scale": _aug_scale}
+#: ECG: "warp" (time scaling of the beat about its R peak).
+AUGMENTATIONS = {"sign": _aug_sign, "reverse": _aug_reverse, "scale": _aug_scale,
+                 "warp": _aug_warp}
 
 
 def build_part(cfg: TrainConfig, part: str, progress: bool = False) -> datasets.Dataset:

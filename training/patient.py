@@ -219,8 +219,11 @@ SELECT_GRID: dict[str, TuneConfig] = {
     "readout-150-nocommon": TuneConfig(common=False),
     "last2-150": TuneConfig(first_tuned=-2),
     "last2-150-wd": TuneConfig(first_tuned=-2, weight_decay=1e-3),
+    "last2-400": TuneConfig(first_tuned=-2, epochs=400),
+    "last2-400-lr1e-3": TuneConfig(first_tuned=-2, epochs=400, lr=1e-3),
+    "last3-150": TuneConfig(first_tuned=-3),
 }
-CHOSEN = "readout-150"
+CHOSEN = "last2-150"      # best pooled macro F1 (N, S, V, F) of `select` (select.json)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--base", type=Path, default=BASE_SOURCE)
     ap.add_argument("--config", default=CHOSEN, choices=list(SELECT_GRID))
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--only", nargs="*", default=None, help="select: these grid points only")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     base = json.loads(args.base.read_text())
@@ -247,18 +251,27 @@ def main(argv: list[str] | None = None) -> int:
         get = _ds1_parts(rhythm_inputs)
         results = {}
         for name, cfg in SELECT_GRID.items():
+            if args.only and name not in args.only:
+                continue
             res = run_protocol(base, val, get, common, cfg)
             results[name] = {"config": asdict(cfg), "pooled": res["pooled"]}
             print(_line(name, res["pooled"]), f"[{time.time() - t0:.0f} s]", flush=True)
         out = PATIENT_DIR / "select.json"
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"val_records": val, "results": results}, indent=1) + "\n")
+        if args.only and out.is_file():
+            results = {**json.loads(out.read_text())["results"], **results}
+        best = max(results, key=lambda k: results[k]["pooled"]["macro_f1_nsvf"])
+        out.write_text(json.dumps({"val_records": val, "base": base["name"], "best": best,
+                                   "results": results}, indent=1) + "\n")
+        print(f"best (pooled macro F1 N, S, V, F on the DS1 validation records): {best}")
         return 0
     cfg = SELECT_GRID[args.config]
     res = run_protocol(base, ecg.DS2, _ds2_parts(), common, cfg, keep=True)
     PATIENT_DIR.mkdir(parents=True, exist_ok=True)
     base_out = copy.deepcopy(base)
     base_out["name"] = "ecg-aami5-patient-base"
+    n_layers = len(base["layers"])
+    base_out["patient_tunable_layers"] = list(range(cfg.first_tuned % n_layers, n_layers))
     (PATIENT_DIR / "base.json").write_text(json.dumps(base_out, separators=(",", ":")) + "\n")
     for rec, b in res["bundles"].items():
         (PATIENT_DIR / f"{rec}.json").write_text(json.dumps(b, separators=(",", ":")) + "\n")

@@ -222,6 +222,8 @@ SELECT_GRID: dict[str, TuneConfig] = {
     "last2-400": TuneConfig(first_tuned=-2, epochs=400),
     "last2-400-lr1e-3": TuneConfig(first_tuned=-2, epochs=400, lr=1e-3),
     "last3-150": TuneConfig(first_tuned=-3),
+    "last2-150-nocw": TuneConfig(first_tuned=-2, class_weight=False),
+    "readout-150-nocw": TuneConfig(class_weight=False),
 }
 CHOSEN = "last2-150"      # best pooled macro F1 (N, S, V, F) of `select` (select.json)
 

@@ -166,10 +166,16 @@ def inter_sections(root: Path) -> list[str]:
     L += published_table(rep, prep) + [""]
     sel = root / "models" / "ecg" / "select.json"
     if sel.is_file():
+        off = m["val"].get("readout_offsets")
         L += ["Model selection (`python -m training.ecg_select`): each candidate trained with "
               "six whole DS1 records held out (116, 118, 124, 201, 215, 223: 332 S, 1,007 V, "
-              "22 F beats), figures on those records; the best validation macro F1 (N, S, V, F) "
-              "was retrained as `sparrow train ecg-inter`. DS2 is not read.", ""]
+              "22 F beats), figures on those records (DS2 not read). The candidate with the "
+              "best validation macro F1 (N, S, V, F) became `ecg-inter`; integer offsets "
+              "added to its readout bias were then chosen on the same records "
+              f"(`choose_offsets`: {off}, validation macro F1 "
+              f"{_p(m['val'].get('qat_best'))}% → {_p(m['val'].get('after_readout_offsets'))}%)"
+              ", and `python -m training.ecg_select --finalize CANDIDATE --bundles DIR` "
+              "evaluated it once on DS2.", ""]
         L += selection_table(json.loads(sel.read_text())) + [""]
     L += patient_section(root)
     return L

@@ -74,10 +74,10 @@ def render(root: Path = REPO_ROOT) -> str:
                  f"{mem['hw_image_bytes']} | {m['bundle_bytes']} | {m['cycles']} | "
                  f"{m['train_seconds']} s ({m['threads']} thr) |")
     total = sum(m["train_seconds"] for m in ms)
-    L += ["", f"`sparrow train` (all three, fixed seeds, 2 torch threads) took {total:.0f} s "
-          f"({total / 60:.1f} min) of training on the shared 2-core development machine while "
-          "other jobs kept its load average near 3; on an idle machine it is several times "
-          "faster. Training is deterministic for a given thread count (two short runs with the "
+    L += ["", f"Training the three took {total:.0f} s ({total / 60:.1f} min) in all on the "
+          "shared 2-core development machine (threads per bundle in the table; `ecg-intra` and "
+          "`eeg-inter` ran with the load average near 3, `ecg-inter` with it near 16, so on an "
+          "idle machine all are several times faster). Training is deterministic for a given thread count (two short runs with the "
           "same seed gave byte-identical bundles, and two full `eeg-inter` runs gave the same "
           "test result), and the bundles record no timings, so a rerun should reproduce the "
           "committed bundles exactly.", ""]
@@ -99,7 +99,9 @@ def render(root: Path = REPO_ROOT) -> str:
         t = m["test"]
         L += [f"## `{m['bundle']}` — {m['dataset']} `{m['split']}`", "",
               f"Command: `{m['command']}` (then `sparrow dataset {m['dataset']} --split "
-              f"{m['split']} --part test --out DIR && sparrow eval --model {m['bundle']} "
+              f"{m['split']} --part test"
+              + (f" --model {m['bundle']}" if m["dataset"] == "ecg" else "")
+              + f" --out DIR && sparrow eval --model {m['bundle']} "
               f"--dataset DIR` reproduces the table).", ""]
         L += layer_class_tables(m)
         L += [""] + confusion_table(t, " true \\ predicted ")

@@ -70,4 +70,4 @@ clean:  ## remove build products and reports (keeps .venv)
 
 .PHONY: regress-patient
 regress-patient: setup  ## patient-specific ECG: base bundle loaded once, per DS2 record the tuned layers rewritten over APB, its test beats vs golden (Verilator)
-	$(PY) scripts/regress_patient.py --sim verilator $(if $(FAULT),--fault $(FAULT))
+	$(PY) scripts/regress_patient.py --sim verilator $(if $(FAULT),--fault $(FAULT)) $(if $(BEATS),--beats $(BEATS))

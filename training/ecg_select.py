@@ -34,6 +34,7 @@ CANDIDATES: dict[str, TrainConfig] = {
     "rhythm-sqrt-n3": BASE.with_(majority_keep=1 / 3),
     "rhythm-sqrt-wd": BASE.with_(weight_decay=1e-3),
     "rhythm-sqrt-warp": BASE.with_(augment=("warp",)),
+    "rhythm-sqrt-warp-wd": BASE.with_(augment=("warp",), weight_decay=1e-3),
 }
 
 OUT = Path(__file__).resolve().parent.parent / "models" / "ecg" / "select.json"
@@ -131,6 +132,12 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
                   "sparrow train ecg-inter --threads 1")
     plot_confusion(rep, Path(f"{stem}.confusion.png"),
                    title=f"{bundle['name']} (golden model, DS2)")
+    log_path = out.parent / "ds2_log.json"       # every DS2 evaluation, in order
+    log = json.loads(log_path.read_text()) if log_path.is_file() else []
+    log.append({"candidate": name, "val_macro_f1_nsvf": res["macro_f1_nsvf"],
+                "ds2_accuracy": rep["accuracy"],
+                "ds2_macro_f1_nsvf": aami_summary(rep)["macro_f1_nsvf"]})
+    log_path.write_text(json.dumps(log, indent=1) + "\n")
     write_card(out.parent, "ecg")
     return rep
 

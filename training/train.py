@@ -88,7 +88,7 @@ CONFIGS: dict[str, TrainConfig] = {
                              epochs_float=20, epochs_qat=10, class_weight="sqrt",
                              select="macro_f1_nsvf", val_by="records",
                              val_records=ECG_VAL_RECORDS, inputs="rhythm",
-                             readout_offsets=True),
+                             augment=("warp",), readout_offsets=True),
     "eeg-inter": TrainConfig("eeg-inter", "eeg", "inter", EEG_ARCH, "eeg-bonn-e-vs-abcd",
                              epochs_float=100, epochs_qat=10, batch=64, val_by="source",
                              augment=("sign", "reverse", "scale")),

@@ -225,7 +225,7 @@ SELECT_GRID: dict[str, TuneConfig] = {
     "last2-150-nocw": TuneConfig(first_tuned=-2, class_weight=False),
     "readout-150-nocw": TuneConfig(class_weight=False),
 }
-CHOSEN = "last2-150"      # best pooled macro F1 (N, S, V, F) of `select` (select.json)
+CHOSEN = "last2-150"      # fallback when select.json is absent
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training.patient", description=__doc__)
     ap.add_argument("action", choices=["select", "build"])
     ap.add_argument("--base", type=Path, default=BASE_SOURCE)
-    ap.add_argument("--config", default=CHOSEN, choices=list(SELECT_GRID))
+    ap.add_argument("--config", default=None, choices=list(SELECT_GRID),
+                    help="build: tuning (default: the 'best' of models/ecg/patient/select.json)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--only", nargs="*", default=None, help="select: these grid points only")
     args = ap.parse_args(argv)
@@ -267,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
                                    "results": results}, indent=1) + "\n")
         print(f"best (pooled macro F1 N, S, V, F on the DS1 validation records): {best}")
         return 0
+    if args.config is None:
+        sel = PATIENT_DIR / "select.json"
+        args.config = json.loads(sel.read_text())["best"] if sel.is_file() else CHOSEN
     cfg = SELECT_GRID[args.config]
     res = run_protocol(base, ecg.DS2, _ds2_parts(), common, cfg, keep=True)
     PATIENT_DIR.mkdir(parents=True, exist_ok=True)

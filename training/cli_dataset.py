@@ -47,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.time()
     if args.out.exists() and not args.out.is_dir():
         raise CliError(f"output '{args.out}' exists and is not a directory")
+    for name in ("model", "record"):        # callers that build the Namespace themselves
+        if not hasattr(args, name):
+            setattr(args, name, None)
     ecg_only = args.model is not None or args.split == "patient" or args.part == "tune" \
         or args.record is not None
     try:

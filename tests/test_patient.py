@@ -136,3 +136,37 @@ def test_patient_rtl_short(tmp_path: Path, fault: str | None) -> None:
         assert s["cases"][0]["failing"] > 0 and s["cases"][1]["failing"] == 0
         rep = json.loads(Path(s["reports"][0]).read_text())
         assert rep["first_divergence"]["layer"] == len(_base_raw()["layers"]) - 1
+
+
+def test_tune_changes_only_the_tuned_layers_and_learns() -> None:
+    """training.patient.tune on a toy task: legal bundle, shared layers untouched, and the
+    tuned readout fits labels the base gets wrong."""
+    if not BASE.is_file():
+        pytest.skip("models/ecg/patient not built yet")
+    from golden.model import infer
+    from training.patient import TuneConfig, tune
+
+    import torch
+    torch.set_num_threads(1)
+    raw = json.loads(BASE.read_text())
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (60, *[raw["input"]["channels"], raw["input"]["length"]]),
+                     dtype=np.uint8)
+    base_cls = infer(load_bundle(raw), x, keep_outputs=False).classes
+    y = (base_cls + 1) % 3                          # labels the base never predicts
+    out = tune(raw, x, y, TuneConfig(first_tuned=-2, epochs=100, lr=2e-2))
+    n = len(raw["layers"])
+    assert out["patient"]["tuned_layers"] == [n - 2, n - 1]
+    assert out["layers"][:n - 2] == raw["layers"][:n - 2]
+    pred = infer(load_bundle(out), x, keep_outputs=False).classes
+    assert np.mean(pred == y) > 0.6 > np.mean(base_cls == y)
+
+
+def test_common_set_counts() -> None:
+    from training.patient import COMMON_COUNTS, common_set
+
+    labels = np.repeat(np.arange(5), [500, 100, 100, 13, 3])
+    idx = common_set(np.zeros((len(labels), 1)), labels, list("NSVFQ"))
+    got = np.bincount(labels[idx], minlength=5).tolist()
+    assert got == [COMMON_COUNTS[c] if c != "Q" else 3 for c in "NSVFQ"]
+    assert len(set(idx.tolist())) == len(idx)

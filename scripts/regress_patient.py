@@ -23,6 +23,25 @@ sys.path.insert(0, str(ROOT))
 from tb.patient import FAULTS, run  # noqa: E402
 
 
+def save_summary(s: dict, args: argparse.Namespace) -> None:
+    """The figures of a clean run, for docs/results.md (models/ecg/patient/rtl-summary.json)."""
+    import json
+
+    from golden.hwimage import build_image
+    from tb.patient import PATIENT_DIR
+
+    base = json.loads((PATIENT_DIR / "base.json").read_text())
+    cmd = "make regress-patient" + (f" BEATS={args.beats}" if args.beats else "")
+    writes = sorted({c["apb_writes"] for c in s["cases"]})
+    out = {"command": cmd, "sim": args.sim, "patients": s["patients"], "inputs": s["inputs"],
+           "failing_inputs": s["failing_inputs"], "correct_rtl": s["correct_rtl"],
+           "beats_per_patient": args.beats or "all",
+           "base_writes": len(build_image(base).apb_writes()),
+           "writes_per_patient": writes[0] if len(writes) == 1 else writes,
+           "seconds": s["seconds"]}
+    (PATIENT_DIR / "rtl-summary.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
 def main() -> int:
     """Parse the arguments, run, print the summary."""
     ap = argparse.ArgumentParser(description=__doc__,
@@ -33,6 +52,9 @@ def main() -> int:
     ap.add_argument("--beats", type=int, default=None,
                     help="first N test beats per record (default: the whole test part)")
     ap.add_argument("--fault", choices=FAULTS, default=None)
+    ap.add_argument("--save", action="store_true",
+                    help="after a clean run, write models/ecg/patient/rtl-summary.json "
+                         "(the figures docs/results.md quotes)")
     args = ap.parse_args()
     t0 = time.time()
     try:
@@ -50,6 +72,8 @@ def main() -> int:
             print(f"  mismatch report: {r}")
     if s.get("error"):
         print(f"regress-patient: {s['error']}; log {s['log']}", file=sys.stderr)
+    if args.save and s.get("ok") and not args.fault:
+        save_summary(s, args)
     if args.fault:
         caught = not s["ok"] and s.get("failing_inputs", 0) > 0
         print(f"fault {args.fault}: {'detected' if caught else 'NOT detected'}")

@@ -132,6 +132,17 @@ def patient_section(root: Path) -> list[str]:
     L += ["", "| record | test beats | accuracy % |", "|---|---|---|"]
     for rec, r in m["records"].items():
         L.append(f"| {rec} | {r['n']} | {_p(r['accuracy'])} |")
+    rtl = d / "rtl-summary.json"
+    if rtl.is_file():
+        r = json.loads(rtl.read_text())
+        L += ["", f"On the RTL (`{r['command']}`, Verilator): base loaded once over APB "
+              f"({r['base_writes']} writes), then per record {r['writes_per_patient']} APB writes "
+              f"({4 * r['writes_per_patient']} bytes: the tuned layers' weight words, biases "
+              f"and thresholds) and its first {r['beats_per_patient']} test beats: "
+              f"{r['patients']} patients, {r['inputs']} beats, **{r['failing_inputs']} "
+              "mismatches** against the golden model in class, logits, counters and every "
+              f"trace event; RTL accuracy on those beats {_p(r['correct_rtl'] / r['inputs'])}%. "
+              "The whole test parts (41,515 beats): `make regress-patient`."]
     sel = d / "select.json"
     if sel.is_file():
         s = json.loads(sel.read_text())
@@ -177,5 +188,17 @@ def inter_sections(root: Path) -> list[str]:
               ", and `python -m training.ecg_select --finalize CANDIDATE --bundles DIR` "
               "evaluated it once on DS2.", ""]
         L += selection_table(json.loads(sel.read_text())) + [""]
+    log = root / "models" / "ecg" / "ds2_log.json"
+    if log.is_file():
+        entries = json.loads(log.read_text())
+        L += [f"DS2 has been evaluated {len(entries)} time(s), each time for the configuration "
+              "that was then best on the DS1 validation records (never chosen by its DS2 "
+              "figure; `models/ecg/ds2_log.json`):", "",
+              "| order | candidate | val macro F1 (NSVF) % | DS2 accuracy % | DS2 macro F1 "
+              "(NSVF) % |", "|---|---|---|---|---|"]
+        for i, e in enumerate(entries, 1):
+            L.append(f"| {i} | {e['candidate']} | {_p(e['val_macro_f1_nsvf'])} | "
+                     f"{_p(e['ds2_accuracy'])} | {_p(e['ds2_macro_f1_nsvf'])} |")
+        L.append("")
     L += patient_section(root)
     return L

@@ -86,7 +86,7 @@ CONFIGS: dict[str, TrainConfig] = {
     # chosen by python -m training.ecg_select (patient-wise validation inside DS1)
     "ecg-inter": TrainConfig("ecg-inter", "ecg", "inter", ECG_ARCH, "ecg-aami5-inter-rhythm",
                              epochs_float=20, epochs_qat=10, class_weight="sqrt",
-                             select="macro_f1_nsvf", val_by="records",
+                             weight_decay=1e-3, select="macro_f1_nsvf", val_by="records",
                              val_records=ECG_VAL_RECORDS, inputs="rhythm",
                              augment=("warp",), readout_offsets=True),
     "eeg-inter": TrainConfig("eeg-inter", "eeg", "inter", EEG_ARCH, "eeg-bonn-e-vs-abcd",

@@ -212,7 +212,9 @@ def inter_sections(root: Path) -> list[str]:
           "disagree on the ordering of the candidates (DS2 log above), which is the "
           "expected noise of selecting on six patients; a k-fold by record over DS1 would "
           "select more stably but costs k trainings, more than the shared 2-core machine "
-          "allowed. Main error: N beats called S (irregular but normal rhythms, e.g. records "
-          "in atrial fibrillation, look premature to the RR ratios), which caps S +P.", ""]
+          "allowed. Main error: N beats called S, most of them in records with atrial "
+          "fibrillation or flutter or 2:1 AV block (222, 219, 231, 202, 221), whose irregular "
+          "but normally conducted beats look premature to the RR ratios; this caps S +P, "
+          "also after patient tuning (202 and 222 are the weakest patient records).", ""]
     L += patient_section(root)
     return L

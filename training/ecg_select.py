@@ -133,8 +133,10 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     plot_confusion(rep, Path(f"{stem}.confusion.png"),
                    title=f"{bundle['name']} (golden model, DS2)")
     log_path = out.parent / "ds2_log.json"       # every DS2 evaluation, in order
-    log = json.loads(log_path.read_text()) if log_path.is_file() else []
-    log.append({"candidate": name, "val_macro_f1_nsvf": res["macro_f1_nsvf"],
+    log = json.loads(log_path.read_text()) if log_path.is_file() else {
+        "what": "every evaluation of an inter-patient ECG configuration on DS2, in order",
+        "evaluations": []}
+    log["evaluations"].append({"candidate": name, "val_macro_f1_nsvf": res["macro_f1_nsvf"],
                 "ds2_accuracy": rep["accuracy"],
                 "ds2_macro_f1_nsvf": aami_summary(rep)["macro_f1_nsvf"]})
     log_path.write_text(json.dumps(log, indent=1) + "\n")

@@ -190,7 +190,7 @@ def inter_sections(root: Path) -> list[str]:
         L += selection_table(json.loads(sel.read_text())) + [""]
     log = root / "models" / "ecg" / "ds2_log.json"
     if log.is_file():
-        entries = json.loads(log.read_text())
+        entries = json.loads(log.read_text())["evaluations"]
         L += [f"DS2 has been evaluated {len(entries)} time(s), each time for the configuration "
               "that was then best on the DS1 validation records (never chosen by its DS2 "
               "figure; `models/ecg/ds2_log.json`):", "",

@@ -69,3 +69,7 @@ coverage: setup  ## Verilator line/branch/toggle + functional coverage of rtl/ (
 clean:  ## remove build products and reports (keeps .venv)
 	rm -rf sim_build reports tb/*/sim_build tb/*/results.xml tb/*/*.fst .pytest_cache
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+.PHONY: regress-patient
+regress-patient: setup  ## patient-specific ECG: base bundle loaded once, per DS2 record the tuned layers rewritten over APB, its test beats vs golden (Verilator)
+	$(PY) scripts/regress_patient.py --sim verilator $(if $(FAULT),--fault $(FAULT)) $(if $(BEATS),--beats $(BEATS))

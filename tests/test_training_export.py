@@ -21,14 +21,19 @@ DEFAULT_BUNDLES = {"models/ecg/model.json": ("ecg", "intra"),
                    "models/eeg/model.json": ("eeg", "inter")}
 
 
-def _test_part(name: str, split: str, seed: int | None):
-    """The test part; skipped only when the data set is absent, an error when it is corrupt."""
+def _test_part(name: str, split: str, seed: int | None, bundle_input: dict | None = None,
+               record: int | None = None):
+    """The test part in the bundle's own input format (rhythm channel included); skipped only
+    when the data set is absent, an error when it is corrupt."""
     from training.datasets import build
     from training.fetch import present
+    from training.rhythm import for_bundle
 
     folder = {"ecg": "mitdb", "eeg": "bonn"}[name]
     if not present(folder):
         pytest.skip(f"data not available: no {folder}/SHA256SUMS under the data root")
+    if bundle_input is not None and name == "ecg":
+        return for_bundle(bundle_input, split, "test", record)
     return build(name, split, "test", seed=seed)
 
 
@@ -45,7 +50,7 @@ def test_committed_bundle_is_bit_exact_on_whole_test_part(rel: str) -> None:
     name, split = DEFAULT_BUNDLES[rel]
     info = raw["training"]
     assert (info["dataset"], info["split"]) == (name, split)
-    test = _test_part(name, split, info["data_seed"])
+    test = _test_part(name, split, info["data_seed"], raw["input"])
     assert raw["classes"] == test.classes
     assert raw["input"]["preprocess"] == test.preprocess
     bundle = load_bundle(path)
@@ -58,6 +63,27 @@ def test_committed_bundle_is_bit_exact_on_whole_test_part(rel: str) -> None:
     # the accuracy the training run measured in deployed mode is reproduced by the golden model
     acc = float(np.mean(gold.classes == test.labels))
     assert acc == pytest.approx(info["test_accuracy_pytorch_deployed"], abs=0)
+
+
+@pytest.mark.parametrize("record", [100, 233, 232])
+def test_committed_patient_bundle_is_bit_exact(record: int) -> None:
+    """Patient bundles (tuned layers rewritten): golden == PyTorch deployed on the record's
+    whole test part, and the accuracy recorded in metrics.json is reproduced."""
+    from golden.bundle import load_bundle
+    from golden.model import infer
+    from training.qnn import QNet
+
+    path = REPO_ROOT / "models" / "ecg" / "patient" / f"{record}.json"
+    if not path.is_file():
+        pytest.skip("patient bundles not built yet (python -m training.patient build)")
+    raw = json.loads(path.read_text())
+    test = _test_part("ecg", "patient", None, raw["input"], record)
+    gold = infer(load_bundle(path), test.inputs, keep_outputs=False)
+    t_cls, t_logits = QNet.from_bundle(raw).deployed(test.inputs)
+    assert np.array_equal(gold.logits, t_logits) and np.array_equal(gold.classes, t_cls)
+    metrics = json.loads((path.parent / "metrics.json").read_text())
+    acc = float(np.mean(gold.classes == test.labels))
+    assert acc == pytest.approx(metrics["records"][str(record)]["accuracy"], abs=0)
 
 
 def test_trained_network_export_is_bit_exact(tmp_path: Path) -> None:

@@ -159,6 +159,12 @@ CARD_INTRO = {
             "V5), raw samples r-280..r+280 around the annotated R peak, decimated by 3 "
             "(block sums, 120 Hz), 187 samples, min-max scaled per beat to 0..255 with exact "
             "integer rounding; the bundle's `input.preprocess` has the exact formulas.",
+            "* **Rhythm channel** (inter-patient and patient bundles, input 2 x 187): seven "
+            "ratios per beat (pre-RR, post-RR and local mean RR against the record's 5-minute "
+            "running mean RR, pre-RR against the local mean, post/pre RR, QRS peak-to-peak "
+            "against its local and 5-minute means), 64 = ratio 1, each over 26 samples of "
+            "channel 1; only past beats and the next R peak are used (one beat of latency). "
+            "See docs/training.md §1.1a and `input.preprocess.rhythm`.",
             "* **Data licence**: MIT-BIH Arrhythmia Database (PhysioNet, ODC-By 1.0); cite Moody "
             "& Mark 2001 and Goldberger et al. 2000. The bundles hold derived weights only.",
             "* **Intended use**: a reference workload for the SparrowSNN RTL and golden model; "
@@ -189,6 +195,10 @@ def write_card(model_dir: Path, kind: str) -> Path:
         m = json.loads(mpath.read_text())
         png = mpath.name.replace(".metrics.json", ".confusion.png")
         lines += _section(m, png)
+    if kind == "ecg":
+        from training.ecg_tables import inter_sections
+        lines += [ln.replace("](../models/ecg/", "](") for ln in
+                  inter_sections(model_dir.parent.parent)]
     sweep = model_dir / "sweep.json"
     if sweep.is_file():
         s = json.loads(sweep.read_text())

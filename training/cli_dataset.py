@@ -1,4 +1,5 @@
-"""`sparrow dataset ecg|eeg|deap --split intra|inter --part train|test --out DIR`."""
+"""`sparrow dataset ecg|eeg|deap --split intra|inter|patient --part train|test|tune [--record R]
+[--model M.json] --out DIR`."""
 
 from __future__ import annotations
 
@@ -21,8 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", choices=["ecg", "eeg", "deap"],
                    help="ecg = MIT-BIH AAMI 5 classes; eeg = Bonn E vs A-D; deap = DEAP "
                         "valence/arousal (your own licensed copy)")
-    p.add_argument("--split", required=True, choices=["intra", "inter"], help="protocol")
-    p.add_argument("--part", required=True, choices=["train", "test"])
+    p.add_argument("--split", required=True, choices=["intra", "inter", "patient"],
+                   help="protocol (patient: ecg only, one DS2 record, needs --record)")
+    p.add_argument("--part", required=True, choices=["train", "test", "tune"],
+                   help="tune: patient split only (first 5 minutes of the record)")
+    p.add_argument("--record", type=int, default=None,
+                   help="ecg --split patient: the DS2 record (test = all but its first 5 min)")
+    p.add_argument("--model", type=Path, default=None, metavar="M.json",
+                   help="ecg: write the inputs in this bundle's own input format "
+                        "(channels, length, preprocess, e.g. the rhythm channel)")
     p.add_argument("--out", required=True, type=Path, metavar="DIR")
     p.add_argument("--seed", type=non_negative_int, default=None,
                    help="split seed (default: the protocol's)")
@@ -47,10 +55,18 @@ def run(args: argparse.Namespace) -> int:
         base = base.parent
     if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK):
         raise CliError(f"cannot write '{args.out}': '{base}' is not a writable directory")
+    for name in ("model", "record"):        # callers that build the Namespace themselves
+        if not hasattr(args, name):
+            setattr(args, name, None)
+    ecg_only = args.model is not None or args.split == "patient" or args.part == "tune" \
+        or args.record is not None
     try:
-        ds = datasets.build(args.name, args.split, args.part, seed=args.seed,
-                            progress=not args.quiet, use_cache=not args.no_cache,
-                            dimension=args.dimension, source=args.source)
+        if ecg_only:
+            ds = _build_ecg(args)
+        else:
+            ds = datasets.build(args.name, args.split, args.part, seed=args.seed,
+                                progress=not args.quiet, use_cache=not args.no_cache,
+                                dimension=args.dimension, source=args.source)
         datasets.write(ds, args.out)
     except DataError as exc:
         raise CliError(str(exc)) from None
@@ -60,3 +76,28 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.name} {args.split}/{args.part}: {len(ds)} examples of shape "
           f"{tuple(ds.inputs.shape[1:])} ({counts}) -> {args.out} [{time.time() - t0:.1f} s]")
     return 0
+
+
+def _build_ecg(args: argparse.Namespace) -> "object":
+    """--model / --split patient / --record: the ECG dataset in the requested input format."""
+    from training import rhythm
+
+    if args.name != "ecg":
+        raise CliError("--model, --record, --split patient and --part tune are ECG only")
+    if args.split == "patient":
+        if args.record is None:
+            raise CliError("--split patient needs --record R (a DS2 record)")
+        if args.part not in ("tune", "test"):
+            raise CliError("--split patient has parts tune and test")
+    elif args.part == "tune":
+        raise CliError("--part tune exists only with --split patient")
+    if args.seed is not None:
+        raise CliError("--seed is not supported with --model or --split patient")
+    if args.model is None:
+        return rhythm.build(args.split, args.part, args.record, rhythm=False,
+                            use_cache=not args.no_cache, progress=not args.quiet)
+    from golden.cli_infer import load_model
+
+    inp = load_model(args.model).raw["input"]   # the whole bundle validated, read safely
+    return rhythm.for_bundle(inp, args.split, args.part, args.record,
+                             use_cache=not args.no_cache, progress=not args.quiet)

@@ -39,11 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def train_one(name: str, args: argparse.Namespace) -> dict:
     """Train one configuration; return its golden metrics."""
-    from training import DataError, datasets
+    from training import DataError
     from training.card import golden_check, write_card, write_metrics
     from training.metrics import classification_report, plot_confusion
     from training.paths import REPO_ROOT
-    from training.train import CONFIGS, DEFAULT_OUTPUTS, save_report, train
+    from training.train import CONFIGS, DEFAULT_OUTPUTS, build_part, save_report, train
 
     cfg = CONFIGS[name].with_(threads=args.threads)
     overrides = {k: v for k, v in (("seed", args.seed), ("epochs_float", args.epochs_float),
@@ -52,7 +52,7 @@ def train_one(name: str, args: argparse.Namespace) -> dict:
     out = args.out or REPO_ROOT / DEFAULT_OUTPUTS[name]
     try:
         report = train(cfg, out, progress=not args.quiet)
-        test = datasets.build(cfg.dataset, cfg.split, "test", seed=cfg.data_seed)
+        test = build_part(cfg, "test")
     except DataError as exc:
         raise CliError(str(exc)) from None
     net = report["net"]

@@ -116,3 +116,33 @@ def plot_confusion(rep: dict, path: Path, title: str = "") -> None:
         write_atomic(Path(path), lambda fh: fig.savefig(fh, format="png"))
     finally:
         plt.close(fig)
+
+
+AAMI4 = ("N", "S", "V", "F")
+
+
+def aami_summary(rep: dict) -> dict:
+    """Inter-patient ECG figures as the field reports them, from a classification_report with
+    the AAMI class names: macro F1 over N, S, V, F (Q, 7 DS2 beats, outside the macro), Cohen's
+    kappa on the N, S, V, F sub-matrix (Q rows and columns dropped), the j index
+    j = Se_S + Se_V + +P_S + +P_V and jkappa = kappa / 2 + j / 8 (Mar et al. 2011), and the
+    accuracy of calling every beat N."""
+    classes = list(rep["classes"])
+    missing = [c for c in AAMI4 if c not in classes]
+    if missing:
+        raise ValueError(f"aami_summary needs classes {', '.join(AAMI4)}; missing {missing}")
+    pc = rep["per_class"]
+    f1 = [pc[c]["f1"] for c in AAMI4]
+    idx = [classes.index(c) for c in AAMI4]
+    cm = np.asarray(rep["confusion"], dtype=np.int64)
+    sub = cm[np.ix_(idx, idx)].astype(np.float64)
+    tot = sub.sum()
+    po = np.trace(sub) / tot if tot else math.nan
+    pe = float((sub.sum(0) * sub.sum(1)).sum() / tot ** 2) if tot else math.nan
+    kappa = (po - pe) / (1 - pe) if tot and pe < 1 else math.nan
+    j = sum(0.0 if math.isnan(pc[c][k]) else pc[c][k] for c in ("S", "V") for k in ("se", "ppv"))
+    n_true = cm.sum(axis=1)
+    return {"macro_f1_nsvf": float(np.mean([0.0 if math.isnan(v) else v for v in f1])),
+            "kappa": float(kappa), "j_index": float(j), "jkappa": float(kappa / 2 + j / 8),
+            "always_n_accuracy": float(n_true[classes.index("N")] / n_true.sum())
+            if n_true.sum() else math.nan}

@@ -58,13 +58,19 @@ class TrainConfig:
     weight_decay: float = 1e-4
     class_weight: str = "none"      # "none" or "sqrt" (inverse square-root frequency)
     val_fraction: float = 0.1
-    val_by: str = "example"         # "example" or "source" (whole records/files held out)
+    val_by: str = "example"         # "example", "source" (whole records/files held out) or
+    #                                 "records" (the records in val_records, patient-wise)
     train_fraction: float = 1.0     # < 1: train on a stratified random subset (sweeps)
-    select: str = "accuracy"        # validation metric that picks the epoch: accuracy|macro_f1
+    select: str = "accuracy"        # epoch chosen by validation accuracy|macro_f1|macro_f1_nsvf
     augment: tuple[str, ...] = ()   # training-time input augmentations, see AUGMENTATIONS
     seed: int = 1
     data_seed: int | None = None    # split seed; None = the data set's default
     threads: int = 2
+    inputs: str = "morphology"      # "morphology" or "rhythm" (ECG: + RR/amplitude channel)
+    majority_keep: float = 1.0      # < 1: train on this random fraction of class 0 (ECG: N)
+    readout_offsets: bool = False   # add per-class integer offsets to the readout bias,
+    #                                 chosen on the validation split (choose_offsets)
+    val_records: tuple[int, ...] = ()   # val_by "records": these whole records are validation
     notes: dict = field(default_factory=dict)
 
     def with_(self, **kw: object) -> "TrainConfig":
@@ -72,11 +78,17 @@ class TrainConfig:
         return replace(self, **kw)
 
 
+#: DS1 records held out (patient-wise validation) by the inter-patient ECG configuration
+ECG_VAL_RECORDS = (116, 118, 124, 201, 215, 223)
+
 CONFIGS: dict[str, TrainConfig] = {
     "ecg-intra": TrainConfig("ecg-intra", "ecg", "intra", ECG_ARCH, "ecg-aami5-intra"),
-    "ecg-inter": TrainConfig("ecg-inter", "ecg", "inter", ECG_ARCH, "ecg-aami5-inter",
-                             epochs_float=20, epochs_qat=5, class_weight="sqrt",
-                             select="macro_f1"),
+    # chosen by python -m training.ecg_select (patient-wise validation inside DS1)
+    "ecg-inter": TrainConfig("ecg-inter", "ecg", "inter", ECG_ARCH, "ecg-aami5-inter-rhythm",
+                             epochs_float=20, epochs_qat=10, class_weight="sqrt",
+                             weight_decay=1e-3, select="macro_f1_nsvf", val_by="records",
+                             val_records=ECG_VAL_RECORDS, inputs="rhythm",
+                             augment=("warp",), readout_offsets=True),
     "eeg-inter": TrainConfig("eeg-inter", "eeg", "inter", EEG_ARCH, "eeg-bonn-e-vs-abcd",
                              epochs_float=100, epochs_qat=10, batch=64, val_by="source",
                              augment=("sign", "reverse", "scale")),
@@ -102,9 +114,39 @@ def _aug_scale(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return torch.clamp(torch.round((x - 128) * a[:, None, None]) + 128, 0, 255)
 
 
+def _aug_warp(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """ECG: channel 0 time-scaled about the R peak (sample L//2) by a in U(0.88, 1.12), linear
+    interpolation, rounded; other channels (rhythm) unchanged."""
+    n, _, length = x.shape
+    a = 0.88 + 0.24 * torch.rand(n, generator=g, dtype=torch.float64)
+    c = length // 2
+    pos = c + (torch.arange(length, dtype=torch.float64)[None, :] - c) * a[:, None]
+    pos = pos.clamp(0, length - 1)
+    lo = pos.floor().long()
+    hi = (lo + 1).clamp(max=length - 1)
+    w = (pos - lo).to(x.dtype)
+    ch0 = x[:, 0]
+    warped = torch.round(torch.gather(ch0, 1, lo) * (1 - w) + torch.gather(ch0, 1, hi) * w)
+    out = x.clone()
+    out[:, 0] = warped.clamp(0, 255)
+    return out
+
+
 #: Augmentations of integer-valued inputs around the offset 128 (EEG): polarity inversion,
 #: time reversal, amplitude scaling by exp(U(-0.35, 0.35)); each result is again 0..255 integers.
-AUGMENTATIONS = {"sign": _aug_sign, "reverse": _aug_reverse, "scale": _aug_scale}
+#: ECG: "warp" (time scaling of the beat about its R peak).
+AUGMENTATIONS = {"sign": _aug_sign, "reverse": _aug_reverse, "scale": _aug_scale,
+                 "warp": _aug_warp}
+
+
+def build_part(cfg: TrainConfig, part: str, progress: bool = False) -> datasets.Dataset:
+    """Part `part` of the configuration's data set in the configuration's input format."""
+    if cfg.inputs == "rhythm":
+        from training import rhythm
+        return rhythm.build(cfg.split, part, progress=progress)
+    if cfg.inputs != "morphology":
+        raise ValueError(f"unknown inputs {cfg.inputs!r}")
+    return datasets.build(cfg.dataset, cfg.split, part, seed=cfg.data_seed, progress=progress)
 
 
 def _stratified_val(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
@@ -140,7 +182,51 @@ def _class_weights(labels: np.ndarray, n: int, mode: str) -> torch.Tensor | None
 
 def _score(y: np.ndarray, pred: np.ndarray, n: int, metric: str) -> float:
     rep = classification_report(y, pred, n)
+    if metric == "macro_f1_nsvf":       # ECG: macro F1 over N, S, V, F (Q outside the macro)
+        return float(np.mean([rep["per_class"][str(c)]["f1"] for c in range(4)]))
     return rep["accuracy"] if metric == "accuracy" else rep["macro_f1"]
+
+
+def choose_offsets(logits: np.ndarray, y: np.ndarray, metric: str, classes: tuple[int, ...] =
+                   (1, 2, 3), passes: int = 3, steps: int = 32,
+                   min_gain: float = 0.002) -> np.ndarray:
+    """Integer offsets added to the readout logits (class 0 fixed at 0) that maximise the
+    validation `metric`: coordinate ascent over `classes`, offsets in multiples of a unit
+    u = max(1, (95th - 5th percentile of the logits) / 64) within +-steps*u; a change must
+    gain > min_gain."""
+    logits = np.asarray(logits, dtype=np.int64)
+    n = logits.shape[1]
+    lo, hi = np.percentile(logits, [5, 95]) if logits.size else (0, 0)
+    unit = max(1, int((hi - lo) // 64))
+    off = np.zeros(n, dtype=np.int64)
+
+    def score(o: np.ndarray) -> float:
+        return _score(y, np.argmax(logits + o, axis=1), n, metric)
+    best = score(off)
+    for _ in range(passes):
+        changed = False
+        for c in classes:
+            for k in sorted(range(-steps, steps + 1), key=abs):
+                trial = off.copy()
+                trial[c] = k * unit
+                v = score(trial)
+                if v > best + min_gain:
+                    best, off, changed = v, trial, True
+        if not changed:
+            break
+    return off
+
+
+def apply_offsets(net: QNet, off: np.ndarray) -> None:
+    """Add integer offsets to the deployed readout bias of a folded network (exactly)."""
+    layer = net.layers[-1]
+    _, b0, th = layer.int_params(torch.float64)
+    want = b0.detach() + torch.as_tensor(off, dtype=torch.float64)
+    with torch.no_grad():
+        layer.bias.copy_((want / th).to(layer.bias.dtype))
+    got = layer.int_params(torch.float64)[1].detach()
+    if not torch.equal(got, want):
+        raise RuntimeError("readout offsets did not land exactly on the integer bias")
 
 
 def _predict(net: QNet, x: torch.Tensor, batch: int = 4096) -> np.ndarray:
@@ -208,8 +294,10 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    ds = datasets.build(cfg.dataset, cfg.split, "train", seed=cfg.data_seed, progress=progress)
-    if cfg.val_by == "source":
+    ds = build_part(cfg, "train", progress)
+    if cfg.val_by == "records":
+        val = np.isin(ds.meta["source"].astype(np.int64), list(cfg.val_records))
+    elif cfg.val_by == "source":
         val = _grouped_val(ds.labels, ds.meta["source"], cfg.val_fraction, cfg.seed)
     else:
         val = _stratified_val(ds.labels, cfg.val_fraction, cfg.seed)
@@ -217,6 +305,11 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
     if cfg.train_fraction < 1.0:
         drop = _stratified_val(ds.labels, 1.0 - cfg.train_fraction, cfg.seed + 1)
         keep &= ~drop
+    if cfg.majority_keep < 1.0:         # undersample the majority class (seeded)
+        rng = np.random.default_rng(cfg.seed + 2)
+        major = np.flatnonzero(keep & (ds.labels == 0))
+        drop = rng.permutation(major)[int(round(cfg.majority_keep * len(major))):]
+        keep[drop] = False
     x = torch.from_numpy(ds.inputs[keep])
     y = torch.from_numpy(ds.labels[keep])
     xv = torch.from_numpy(ds.inputs[val])
@@ -237,14 +330,19 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
                                f"{cfg.name} qat", progress, history)
     if best_q >= folded_score:
         net.load_state_dict(state)
+    offsets = None
+    if cfg.readout_offsets:
+        offsets = choose_offsets(net.deployed(xv)[1], yv, cfg.select)
+        apply_offsets(net, offsets)
     train_seconds = time.time() - t0
     report: dict = {"config": asdict(cfg), "n_weights": net.n_weights(),
                     "val": {"metric": cfg.select, "float_best": best_f,
                             "folded_before_qat": folded_score, "qat_best": best_q},
                     "train_examples": int(len(x)), "val_examples": int(len(xv)),
+                    "readout_offsets": None if offsets is None else offsets.tolist(),
                     "history": history, "train_seconds": round(train_seconds, 1)}
     if evaluate_test:
-        test = datasets.build(cfg.dataset, cfg.split, "test", seed=cfg.data_seed)
+        test = build_part(cfg, "test")
         pred, _ = net.deployed(test.inputs)
         report["test"] = classification_report(test.labels, pred, net.n_classes, ds.classes)
         report["test_examples"] = len(test)
@@ -258,7 +356,16 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
                      "class_weight": cfg.class_weight, "augment": list(cfg.augment),
                      "val_fraction": cfg.val_fraction, "val_by": cfg.val_by,
                      "select": cfg.select, "train_fraction": cfg.train_fraction,
+                     **({"inputs": cfg.inputs} if cfg.inputs != "morphology" else {}),
+                     **({"majority_keep": cfg.majority_keep} if cfg.majority_keep < 1 else {}),
+                     **({"readout_offsets_rule": "choose_offsets on the validation split"}
+                        if cfg.readout_offsets else {}),
+                     **({"val_records": list(cfg.val_records)} if cfg.val_records else {}),
                      "torch": torch.__version__}
+    if cfg.inputs != "morphology":      # the readout's training scale (patient tuning)
+        training_info["readout_theta"] = int(net.layers[-1].theta()[0])
+    if offsets is not None:
+        training_info["readout_offsets"] = offsets.tolist()
     if "test" in report:
         training_info["test_accuracy_pytorch_deployed"] = report["test"]["accuracy"]
     bundle = export_bundle(net, cfg.bundle_name, ds.classes, ds.preprocess, training_info)

@@ -1,0 +1,170 @@
+"""Rhythm input channel (training/rhythm.py) and the patient split, against plain re-implementations
+written from the text of `input.preprocess.rhythm`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training import DataError, ecg, rhythm
+
+
+def _q(a: Fraction) -> int:
+    """Round-half-up of 64 * a, capped at 255 (the documented encoding)."""
+    v = 64 * a
+    return min(255, int((v + Fraction(1, 2)).__floor__()))
+
+
+def _slow_features(r: list[int], amp: list[int]) -> list[list[int]]:
+    """The seven features by the definitions in the docstring, with exact fractions."""
+    n = len(r)
+    pre = [r[1] - r[0]] + [r[i] - r[i - 1] for i in range(1, n)]
+    post = [r[i + 1] - r[i] for i in range(n - 1)] + [r[-1] - r[-2]]
+    out = []
+    for i in range(n):
+        loc = list(range(max(0, i - 9), i + 1))
+        lng = [j for j in range(i + 1) if r[j] > r[i] - 108000]
+        m_loc = Fraction(sum(pre[j] for j in loc), len(loc))
+        m_lng = Fraction(sum(pre[j] for j in lng), len(lng))
+        a_loc = Fraction(sum(amp[j] for j in loc), len(loc))
+        a_lng = Fraction(sum(amp[j] for j in lng), len(lng))
+
+        def ratio(a: Fraction, b: Fraction) -> int:
+            return 0 if b == 0 else _q(Fraction(a) / b)
+        out.append([ratio(pre[i], m_lng), ratio(post[i], m_lng), ratio(m_loc, m_lng),
+                    ratio(pre[i], m_loc), ratio(post[i], pre[i]), ratio(amp[i], a_loc),
+                    ratio(amp[i], a_lng)])
+    return out
+
+
+def test_features_equal_the_definition_on_a_synthetic_rhythm() -> None:
+    rng = np.random.default_rng(0)
+    rr = rng.integers(200, 400, 700)
+    rr[[50, 51, 300]] = [120, 700, 90]            # a premature beat with a pause, a short one
+    r = np.cumsum(rr) + 17
+    amp = rng.integers(0, 600, len(r))
+    amp[:3] = 0                                   # B = 0 -> q = 0
+    got = rhythm.features(r, amp)
+    assert got.dtype == np.uint8 and got.shape == (len(r), 7)
+    assert got.tolist() == _slow_features(r.tolist(), amp.tolist())
+    assert got[0, 5] == 0 and got[3, 5] > 0
+
+
+def test_a_premature_beat_scores_below_one_and_its_pause_above() -> None:
+    r = np.arange(20) * 300
+    r[10:] -= 120                                  # beat 10 comes 120 samples early
+    f = rhythm.features(r, np.full(20, 100))
+    assert f[9, 0] == 64 and f[10, 0] == round(64 * 180 * 11 / (300 * 10 + 180))
+    assert f[10, 4] == round(64 * 300 / 180)       # post / pre
+    assert f[10, 5] == 64                          # amplitude ratio 1
+
+
+def test_encoding_rounds_half_up_and_saturates() -> None:
+    q = rhythm._ratio_q(np.array([1, 3, 1, 5, 7]), np.array([128, 128, 0, 1, 1]))
+    assert q.tolist() == [1, 2, 0, 255, 255]       # 0.5 -> 1, 1.5 -> 2, B=0, caps
+
+
+def test_features_reject_bad_peaks() -> None:
+    with pytest.raises(DataError, match="at least 2 beats"):
+        rhythm.features(np.array([5]), np.array([1]))
+    with pytest.raises(DataError, match="strictly increasing"):
+        rhythm.features(np.array([5, 5, 9]), np.array([1, 1, 1]))
+
+
+def test_channel_layout() -> None:
+    f = np.arange(14, dtype=np.uint8).reshape(2, 7) + 1
+    ch = rhythm.channel(f)
+    assert ch.shape == (2, 1, 187)
+    for k in range(7):
+        assert (ch[:, 0, 26 * k:26 * k + 26] == f[:, k:k + 1]).all()
+    assert (ch[:, 0, 182:] == 0).all()
+
+
+def _data_or_skip():
+    try:
+        return rhythm.build("patient", "tune", record=100)
+    except DataError as exc:
+        pytest.skip(f"data not available: {exc}")
+
+
+def test_record_100_against_a_direct_read() -> None:
+    _data_or_skip()
+    import wfdb
+
+    from training.fetch import dataset_dir
+    folder = dataset_dir("mitdb")
+    rec = wfdb.rdrecord(str(folder / "100"), physical=False, channel_names=["MLII"])
+    sig = rec.d_signal[:, 0].astype(np.int64)
+    ann = wfdb.rdann(str(folder / "100"), "atr")
+    keep = [i for i, s in enumerate(ann.symbol) if s in ecg.SYMBOL_TO_CLASS]
+    r = np.asarray(ann.sample)[keep][:400]
+    amp = [int(sig[max(0, p - 36):p + 37].max() - sig[max(0, p - 36):p + 37].min()) for p in r]
+    want = _slow_features(r.tolist(), amp)
+    ds = rhythm.build("inter", "test")
+    m = ds.meta["source"].astype(int) == 100
+    got = ds.inputs[m][:400, 1, ::26][:, :7]
+    # the first 399 beats: the last of the 400 needs the 401st peak for its post-RR
+    assert got[:399].tolist() == [w for w in want[:399]]
+    assert (ds.inputs[m][:, 0] == rhythm.build("inter", "test", rhythm=False)
+            .inputs[m][:, 0]).all()
+
+
+def test_patient_split_is_first_five_minutes_and_the_rest() -> None:
+    tune = _data_or_skip()
+    test = rhythm.build("patient", "test", record=100)
+    inter = rhythm.build("inter", "test", rhythm=False)
+    n100 = int((inter.meta["source"].astype(int) == 100).sum())
+    assert len(tune) + len(test) == n100
+    assert (tune.meta["sample"] < 108000).all() and (test.meta["sample"] >= 108000).all()
+    assert tune.inputs.shape[1:] == (2, 187)
+    assert tune.preprocess["patient"]["record"] == 100
+    with pytest.raises(DataError, match="not a DS2 record"):
+        rhythm.build("patient", "test", record=101)
+    with pytest.raises(DataError, match="tune or test"):
+        rhythm.build("patient", "train", record=100)
+
+
+def test_for_bundle_refuses_an_unknown_preprocess() -> None:
+    inp = {"channels": 2, "length": 187, "preprocess": rhythm.preprocess()}
+    bad = json.loads(json.dumps(inp))
+    bad["preprocess"]["rhythm"]["version"] = 99
+    with pytest.raises(DataError, match="rhythm is not a version"):
+        rhythm.for_bundle(bad, "inter", "test")
+    bad = json.loads(json.dumps(inp))
+    bad["preprocess"]["filtering"] = "bandpass 0.5-40 Hz"
+    with pytest.raises(DataError, match="differs from the ECG preprocessing"):
+        rhythm.for_bundle(bad, "inter", "test")
+    with pytest.raises(DataError, match="not an ECG format"):
+        rhythm.for_bundle({"channels": 3, "length": 187, "preprocess": {}}, "inter", "test")
+
+
+def test_cli_dataset_with_model_and_patient_split(tmp_path: Path) -> None:
+    _data_or_skip()
+    from training import cli_dataset
+    from training._cli import CliError
+
+    model = tmp_path / "m.json"
+    model.write_text(json.dumps({"input": {"channels": 2, "length": 187,
+                                           "preprocess": rhythm.preprocess()}}))
+
+    def ns(**kw: object) -> argparse.Namespace:
+        d = dict(name="ecg", split="patient", part="test", record=100, model=model,
+                 out=tmp_path / "out", seed=None, no_cache=False, dimension="valence",
+                 source=None, quiet=True)
+        d.update(kw)
+        return argparse.Namespace(**d)
+    assert cli_dataset.run(ns()) == 0
+    x = np.load(tmp_path / "out" / "inputs.npy")
+    info = json.loads((tmp_path / "out" / "dataset.json").read_text())
+    assert x.shape[1:] == (2, 187) and info["split"] == "patient"
+    for kw, msg in ((dict(record=None), "needs --record"), (dict(part="train"), "tune and test"),
+                    (dict(split="inter", part="tune"), "only with --split patient"),
+                    (dict(name="eeg"), "ECG only"), (dict(seed=3), "--seed is not supported"),
+                    (dict(model=tmp_path / "missing.json"), "cannot read the input format")):
+        with pytest.raises(CliError, match=msg):
+            cli_dataset.run(ns(out=tmp_path / "bad", **kw))

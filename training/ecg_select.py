@@ -1,0 +1,187 @@
+"""Model selection for the inter-patient ECG bundle, inside DS1 only (DS2 is never read here).
+
+`python -m training.ecg_select [CANDIDATE ...]` trains each candidate configuration with six
+whole DS1 records held out for validation (patient-wise: no beat of a validation record is
+trained on) and writes, per candidate, the validation accuracy, per-class Se / +P / F1, macro F1
+over N, S, V, F and jkappa to `models/ecg/select.json` (merged with earlier runs). The candidate
+with the best validation macro F1 (N, S, V, F) becomes `CONFIGS['ecg-inter']`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from training.train import ECG_ARCH, TrainConfig
+
+#: DS1 records held out for validation: 332 of DS1's 944 S beats, 1,007 of 3,788 V, 22 of 415 F
+VAL_RECORDS = (116, 118, 124, 201, 215, 223)
+
+BASE = TrainConfig("ecg-inter", "ecg", "inter", ECG_ARCH, "ecg-aami5-inter-rhythm",
+                   epochs_float=20, epochs_qat=10, class_weight="sqrt", select="macro_f1_nsvf",
+                   val_by="records", val_records=VAL_RECORDS, inputs="rhythm")
+
+CANDIDATES: dict[str, TrainConfig] = {
+    "morph-sqrt": BASE.with_(inputs="morphology"),
+    "rhythm-sqrt": BASE,
+    "rhythm-none": BASE.with_(class_weight="none"),
+    "rhythm-sqrt-qat20": BASE.with_(epochs_qat=20),
+    "rhythm-sqrt-n3": BASE.with_(majority_keep=1 / 3),
+    "rhythm-sqrt-wd": BASE.with_(weight_decay=1e-3),
+    "rhythm-sqrt-warp": BASE.with_(augment=("warp",)),
+    "rhythm-sqrt-warp-wd": BASE.with_(augment=("warp",), weight_decay=1e-3),
+}
+
+OUT = Path(__file__).resolve().parent.parent / "models" / "ecg" / "select.json"
+
+
+def run_candidate(name: str, cfg: TrainConfig, threads: int,
+                  bundle_dir: Path | None = None) -> dict:
+    """Train one candidate (no test part: DS2 is not read) and return its validation figures;
+    with `bundle_dir`, also write its bundle there as <name>.json."""
+    from training.metrics import aami_summary, classification_report
+    from training.train import build_part, train
+
+    cfg = cfg.with_(threads=threads)
+    out = None
+    if bundle_dir is not None:
+        bundle_dir.mkdir(parents=True, exist_ok=True)
+        out = bundle_dir / f"{name}.json"
+    rep = train(cfg, out, progress=False, evaluate_test=False)
+    ds = build_part(cfg, "train")
+    val = np.isin(ds.meta["source"].astype(np.int64), list(cfg.val_records))
+    pred, _ = rep["net"].deployed(ds.inputs[val])
+    vr = classification_report(ds.labels[val], pred, len(ds.classes), ds.classes)
+    return {"candidate": name, "inputs": cfg.inputs, "class_weight": cfg.class_weight,
+            "majority_keep": cfg.majority_keep,
+            "epochs_float": cfg.epochs_float, "epochs_qat": cfg.epochs_qat,
+            "val_records": list(cfg.val_records), "val_n": vr["n"],
+            "val_accuracy": vr["accuracy"], **aami_summary(vr),
+            "per_class": {c: {k: p[k] for k in ("support", "se", "ppv", "f1")}
+                          for c, p in vr["per_class"].items()},
+            "confusion": vr["confusion"], "history": rep["history"],
+            "train_seconds": rep["train_seconds"]}
+
+
+def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
+             out: Path | None = None) -> dict:
+    """Make candidate `name`'s bundle the committed inter-patient bundle: the one use of DS2.
+
+    Runs its golden model on DS2 (checking PyTorch's deployed forward bit for bit), records the
+    test accuracy in the bundle as `sparrow train` does, writes the bundle, its metrics file,
+    confusion PNG and the ECG model card. Same bytes as `sparrow train ecg-inter --threads 1`
+    (same configuration, seed, thread count and code path)."""
+    from training.card import golden_check, write_card, write_metrics
+    from training.metrics import aami_summary, classification_report, plot_confusion
+    from training.paths import REPO_ROOT
+    from training.qnn import QNet
+    from training.rhythm import build
+    from training.train import CONFIGS, DEFAULT_OUTPUTS, choose_offsets
+
+    cfg = CANDIDATES[name].with_(readout_offsets=True)
+    if CONFIGS["ecg-inter"].with_(threads=1) != cfg.with_(threads=1):
+        raise SystemExit(f"ecg_select: CONFIGS['ecg-inter'] is not candidate {name!r} with "
+                         "readout offsets; make it so first")
+    bundle = json.loads((bundle_dir / f"{name}.json").read_text())
+    res = json.loads(select_path.read_text())[name]
+    train = build("inter", "train")
+    val = np.isin(train.meta["source"].astype(np.int64), list(cfg.val_records))
+    _, val_logits = QNet.from_bundle(bundle).deployed(train.inputs[val])
+    off = choose_offsets(val_logits, train.labels[val], cfg.select)
+    pred_val = np.argmax(val_logits + off, axis=1)
+    val_after = classification_report(train.labels[val], pred_val, len(train.classes),
+                                       train.classes)
+    bundle["layers"][-1]["bias"] = (np.asarray(bundle["layers"][-1]["bias"]) + off).tolist()
+    old = bundle["training"]           # rebuilt in the key order train() writes
+    info = {}
+    for k, v in old.items():
+        if k == "torch":
+            info["readout_offsets_rule"] = "choose_offsets on the validation split"
+        if k != "n_weights":
+            info[k] = v
+    info["readout_offsets"] = off.tolist()
+    n_w = old["n_weights"]
+    test = build("inter", "test")
+    net = QNet.from_bundle(bundle)
+    t_cls, t_logits = net.deployed(test.inputs)
+    info["test_accuracy_pytorch_deployed"] = float(np.mean(t_cls == test.labels))
+    info["n_weights"] = n_w
+    bundle["training"] = info
+    out = out or REPO_ROOT / DEFAULT_OUTPUTS["ecg-inter"]
+    out.write_text(json.dumps(bundle, separators=(",", ":")) + "\n")
+    g_cls, _ = golden_check(out, test.inputs, t_cls, t_logits)
+    rep = classification_report(test.labels, g_cls, len(test.classes), test.classes)
+    n_train = int((~val & (train.labels != 0)).sum()
+                  + round(cfg.majority_keep * int((~val & (train.labels == 0)).sum())))
+    hist = res["history"]
+    fl = [h["val_macro_f1_nsvf"] for h in hist if h["phase"].endswith("float")]
+    qa = [h["val_macro_f1_nsvf"] for h in hist if h["phase"].endswith("qat")]
+    report = {"config": {**cfg.__dict__, "threads": 1}, "train_examples": n_train,
+              "val_examples": int(val.sum()), "train_seconds": res["train_seconds"],
+              "val": {"metric": cfg.select, "float_best": max(fl) if fl else None,
+                      "folded_before_qat": None, "qat_best": max(qa) if qa else None,
+                      "after_readout_offsets": aami_summary(val_after)["macro_f1_nsvf"],
+                      "readout_offsets": off.tolist()}}
+    stem = out.with_suffix("")
+    write_metrics(Path(f"{stem}.metrics.json"), "ecg-inter", report, bundle, out, rep,
+                  "sparrow train ecg-inter --threads 1")
+    plot_confusion(rep, Path(f"{stem}.confusion.png"),
+                   title=f"{bundle['name']} (golden model, DS2)")
+    log_path = out.parent / "ds2_log.json"       # every DS2 evaluation, in order
+    log = json.loads(log_path.read_text()) if log_path.is_file() else {
+        "what": "every evaluation of an inter-patient ECG configuration on DS2, in order",
+        "evaluations": []}
+    log["evaluations"].append({"candidate": name, "val_macro_f1_nsvf": res["macro_f1_nsvf"],
+                "ds2_accuracy": rep["accuracy"],
+                "ds2_macro_f1_nsvf": aami_summary(rep)["macro_f1_nsvf"]})
+    log_path.write_text(json.dumps(log, indent=1) + "\n")
+    write_card(out.parent, "ecg")
+    return rep
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen candidates (default: all) and merge their results into select.json."""
+    ap = argparse.ArgumentParser(prog="python -m training.ecg_select", description=__doc__)
+    ap.add_argument("candidates", nargs="*", help=f"any of {', '.join(CANDIDATES)}")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--bundles", type=Path, default=None, metavar="DIR",
+                    help="also write each candidate's bundle to DIR/<candidate>.json")
+    ap.add_argument("--finalize", default=None, metavar="CANDIDATE",
+                    help="make CANDIDATE (trained with --bundles DIR) the committed "
+                         "inter-patient bundle: its one evaluation on DS2")
+    args = ap.parse_args(argv)
+    if args.finalize:
+        if args.bundles is None:
+            ap.error("--finalize needs --bundles DIR")
+        rep = finalize(args.finalize, args.bundles, args.out)
+        print(f"ecg-inter = {args.finalize}: DS2 accuracy {100 * rep['accuracy']:.2f}%")
+        return 0
+    names = args.candidates or list(CANDIDATES)
+    bad = [n for n in names if n not in CANDIDATES]
+    if bad:
+        print(f"ecg_select: error: unknown candidate {bad[0]!r}", file=sys.stderr)
+        return 1
+    for name in names:
+        t0 = time.time()
+        res = run_candidate(name, CANDIDATES[name], args.threads, args.bundles)
+        old = json.loads(args.out.read_text()) if args.out.is_file() else {}
+        old[name] = res
+        args.out.write_text(json.dumps(old, indent=1) + "\n")
+        pc = res["per_class"]
+        print(f"{name}: val acc {100 * res['val_accuracy']:.2f}% macro F1 (NSVF) "
+              f"{100 * res['macro_f1_nsvf']:.2f}% jk {res['jkappa']:.3f}; S Se/+P "
+              f"{100 * pc['S']['se']:.1f}/{100 * pc['S']['ppv']:.1f}, V "
+              f"{100 * pc['V']['se']:.1f}/{100 * pc['V']['ppv']:.1f}, F "
+              f"{100 * pc['F']['se']:.1f}/{100 * pc['F']['ppv']:.1f} "
+              f"[{time.time() - t0:.0f} s]", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

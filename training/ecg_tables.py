@@ -1,0 +1,220 @@
+"""Markdown of the inter-patient and patient-specific ECG results, shared by docs/results.md
+(training/results.py) and models/ecg/MODEL_CARD.md (training/card.py). Every figure comes from
+a committed file: models/ecg/model-inter.metrics.json (`sparrow train ecg-inter`),
+models/ecg/select.json (`python -m training.ecg_select`), models/ecg/patient/select.json and
+metrics.json (`python -m training.patient select|build`)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from training.metrics import aami_summary
+
+#: Published MIT-BIH results. Inter-patient: DS1 -> DS2 (de Chazal 2004 split, paced records
+#: excluded); patient-specific: per test record, its first 5 minutes (plus a common set of
+#: beats) train, the rest tests. None = not quoted here.
+PUBLISHED = [
+    {"work": "de Chazal, O'Dwyer & Reilly 2004, IEEE TBME 51(7):1196-1206", "kind": "inter",
+     "method": "linear discriminants on morphology + RR features", "accuracy": 86.2,
+     "s_se": 75.9, "s_ppv": 38.5, "v_se": 77.7, "v_ppv": 81.9},
+    {"work": "Mar et al. 2011, IEEE TBME 58(3):616-625", "kind": "inter",
+     "method": "feature selection + MLP", "accuracy": 89.9,
+     "s_se": 83.2, "s_ppv": 33.5, "v_se": 86.8, "v_ppv": 75.9},
+    {"work": "Mondéjar-Guerra et al. 2019, Biomed. Signal Process. Control 47:41-48",
+     "kind": "inter", "method": "ensemble of SVMs on RR + morphology descriptors",
+     "accuracy": 94.5},
+    {"work": "Niu et al. 2020, IEEE JBHI 24(5):1321-1332", "kind": "inter",
+     "method": "symbolic representation + multi-perspective CNN", "accuracy": 96.4,
+     "s_f1": 76.6, "v_f1": 89.7},
+    {"work": "Kiranyaz, Ince & Gabbouj 2016, IEEE TBME 63(3):664-675", "kind": "patient",
+     "method": "patient-specific 1-D CNN (24 test records)", "s_se": 60.3, "s_ppv": 63.5,
+     "v_se": 93.9, "v_ppv": 90.6},
+]
+
+
+def _p(v: float | None) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return f"{100 * v:.1f}"
+
+
+def _q(v: float | None) -> str:
+    return "–" if v is None else f"{v:.1f}"
+
+
+def _ours(rep: dict) -> dict:
+    pc = rep["per_class"]
+    a = aami_summary(rep)
+    return {"accuracy": rep["accuracy"], "s_se": pc["S"]["se"], "s_ppv": pc["S"]["ppv"],
+            "s_f1": pc["S"]["f1"], "v_se": pc["V"]["se"], "v_ppv": pc["V"]["ppv"],
+            "v_f1": pc["V"]["f1"], **a}
+
+
+def published_table(inter: dict | None, patient: dict | None) -> list[str]:
+    """Our DS2 results beside the published ones (Se / +P / F1 in %)."""
+    L = ["| work | protocol | method | accuracy % | S Se | S +P | S F1 | V Se | V +P | V F1 |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in PUBLISHED:
+        L.append(f"| {r['work']} | {r['kind']} | {r['method']} | {_q(r.get('accuracy'))} | "
+                 f"{_q(r.get('s_se'))} | {_q(r.get('s_ppv'))} | {_q(r.get('s_f1'))} | "
+                 f"{_q(r.get('v_se'))} | {_q(r.get('v_ppv'))} | {_q(r.get('v_f1'))} |")
+    for name, rep, kind in (("this work, `models/ecg/model-inter.json`", inter, "inter"),
+                            ("this work, `models/ecg/patient/*.json` (22 records)", patient,
+                             "patient")):
+        if rep is None:
+            continue
+        o = _ours(rep)
+        L.append(f"| **{name}** | {kind} | SSF hybrid SNN, morphology + rhythm channel, "
+                 f"integer | **{_p(o['accuracy'])}** | {_p(o['s_se'])} | {_p(o['s_ppv'])} | "
+                 f"{_p(o['s_f1'])} | {_p(o['v_se'])} | {_p(o['v_ppv'])} | {_p(o['v_f1'])} |")
+    L += ["", "Published figures as reported by the papers (– = not quoted here); they use "
+          "floating-point classifiers and hand-made features, ours is the deployed integer "
+          "network. The Kiranyaz et al. row is their 24-record test set (245 common training "
+          "beats plus each record's first 5 minutes); ours pools all 22 DS2 records."]
+    return L
+
+
+def aami_lines(rep: dict) -> list[str]:
+    """One-paragraph AAMI summary of a classification report."""
+    a = aami_summary(rep)
+    return [f"Accuracy {_p(rep['accuracy'])}% (always-N baseline {_p(a['always_n_accuracy'])}%), "
+            f"macro F1 over N, S, V, F {_p(a['macro_f1_nsvf'])}% (Q outside the macro), "
+            f"Cohen's κ (N, S, V, F) {a['kappa']:.3f}, j index {a['j_index']:.3f}, "
+            f"jκ index {a['jkappa']:.3f} (Mar et al. 2011: jκ = κ/2 + j/8, "
+            "j = Se_S + Se_V + +P_S + +P_V)."]
+
+
+def selection_table(select: dict) -> list[str]:
+    """Validation figures of the candidates (six held-out DS1 records)."""
+    L = ["| candidate | inputs | class weights | N kept | epochs float + QAT | val acc % | "
+         "val macro F1 (NSVF) % | val S Se / +P | val V Se / +P | val jκ |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in select.items():
+        pc = r["per_class"]
+        L.append(f"| {name} | {r['inputs']} | {r['class_weight']} | "
+                 f"{r.get('majority_keep', 1.0):.2f} | {r['epochs_float']} + {r['epochs_qat']} | "
+                 f"{_p(r['val_accuracy'])} | {_p(r['macro_f1_nsvf'])} | "
+                 f"{_p(pc['S']['se'])} / {_p(pc['S']['ppv'])} | "
+                 f"{_p(pc['V']['se'])} / {_p(pc['V']['ppv'])} | {r['jkappa']:.3f} |")
+    return L
+
+
+def patient_section(root: Path) -> list[str]:
+    """Patient-specific results (pooled, per record) and the DS1 selection of the tuning."""
+    d = root / "models" / "ecg" / "patient"
+    if not (d / "metrics.json").is_file():
+        return []
+    m = json.loads((d / "metrics.json").read_text())
+    rep = m["pooled"]
+    pc = rep["per_class"]
+    t = m["tune"]
+    tuned = "the readout (last layer)" if t["first_tuned"] == -1 else \
+        f"the last {-t['first_tuned']} layers"
+    L = ["### Patient-specific (AAMI EC57 recommendation)", "",
+         f"Command: `{m['command']}`. Base: `{m['base']}` = `models/ecg/patient/base.json`; per "
+         f"DS2 record R, {tuned} tuned on R's first 5 minutes "
+         + ("plus 245 fixed DS1 beats (75 N, 75 S, 75 V, 13 F, 7 Q, seed 2016) "
+            if t["common"] else "")
+         + f"({t['epochs']} full-batch Adam steps, lr {t['lr']}, class weights "
+         f"(n / k n_c)^0.5), then R's remaining beats tested; `models/ecg/patient/<R>.json` "
+         "differs from the base only in the tuned layers. Pooled over the 22 test parts "
+         "(golden model):", "",
+         f"* {aami_lines(rep)[0]}",
+         f"* S Se / +P {_p(pc['S']['se'])} / {_p(pc['S']['ppv'])}, V Se / +P "
+         f"{_p(pc['V']['se'])} / {_p(pc['V']['ppv'])}, F Se / +P {_p(pc['F']['se'])} / "
+         f"{_p(pc['F']['ppv'])}; targets: V Se and +P ≥ 95, S Se and +P ≥ 80.", ""]
+    L += ["| true \\ predicted | " + " | ".join(rep["classes"]) + " |",
+          "|---" * (len(rep["classes"]) + 1) + "|"]
+    for name, row in zip(rep["classes"], rep["confusion"]):
+        L.append(f"| **{name}** | " + " | ".join(str(v) for v in row) + " |")
+    L += ["", "| record | test beats | accuracy % |", "|---|---|---|"]
+    for rec, r in m["records"].items():
+        L.append(f"| {rec} | {r['n']} | {_p(r['accuracy'])} |")
+    rtl = d / "rtl-summary.json"
+    if rtl.is_file():
+        r = json.loads(rtl.read_text())
+        L += ["", f"On the RTL (`{r['command']}`, Verilator): base loaded once over APB "
+              f"({r['base_writes']} writes), then per record {r['writes_per_patient']} APB writes "
+              f"({4 * r['writes_per_patient']} bytes: the tuned layers' weight words, biases "
+              f"and thresholds) and its first {r['beats_per_patient']} test beats: "
+              f"{r['patients']} patients, {r['inputs']} beats, **{r['failing_inputs']} "
+              "mismatches** against the golden model in class, logits, counters and every "
+              f"trace event; RTL accuracy on those beats {_p(r['correct_rtl'] / r['inputs'])}%. "
+              "The whole test parts (41,515 beats): `make regress-patient`."]
+    sel = d / "select.json"
+    if sel.is_file():
+        s = json.loads(sel.read_text())
+        L += ["", "Choice of the tuning (`python -m training.patient select`): the same "
+              "protocol on the DS1 records the base model never trained on "
+              f"({', '.join(map(str, s['val_records']))}); DS2 not read.", "",
+              "| tuning | pooled acc % | macro F1 (NSVF) % | S Se / +P | V Se / +P |",
+              "|---|---|---|---|---|"]
+        for name, r in s["results"].items():
+            p, q = r["pooled"], r["pooled"]["per_class"]
+            L.append(f"| {name} | {_p(p['accuracy'])} | {_p(p['macro_f1_nsvf'])} | "
+                     f"{_p(q['S']['se'])} / {_p(q['S']['ppv'])} | {_p(q['V']['se'])} / "
+                     f"{_p(q['V']['ppv'])} |")
+    return L + [""]
+
+
+def inter_sections(root: Path) -> list[str]:
+    """The whole inter-patient block: AAMI figures, published table, selection, patient."""
+    mpath = root / "models" / "ecg" / "model-inter.metrics.json"
+    if not mpath.is_file():
+        return []
+    m = json.loads(mpath.read_text())
+    rep = m["test"]
+    ppath = root / "models" / "ecg" / "patient" / "metrics.json"
+    prep = json.loads(ppath.read_text())["pooled"] if ppath.is_file() else None
+    L = ["## ECG across patients", "",
+         "### Inter-patient (DS1 → DS2)", "",
+         f"`{m['bundle']}` on DS2 (49,712 beats), golden model; DS2 was used once for this "
+         "figure, after every choice had been made inside DS1 (`sparrow dataset ecg --split "
+         f"inter --part test --model {m['bundle']} --out DIR && sparrow eval --model "
+         f"{m['bundle']} --dataset DIR`):", "", f"* {aami_lines(rep)[0]}", ""]
+    L += published_table(rep, prep) + [""]
+    sel = root / "models" / "ecg" / "select.json"
+    if sel.is_file():
+        off = m["val"].get("readout_offsets")
+        L += ["Model selection (`python -m training.ecg_select`): each candidate trained with "
+              "six whole DS1 records held out (116, 118, 124, 201, 215, 223: 332 S, 1,007 V, "
+              "22 F beats), figures on those records (DS2 not read). The candidate with the "
+              "best validation macro F1 (N, S, V, F) became `ecg-inter`; integer offsets "
+              "added to its readout bias were then chosen on the same records "
+              f"(`choose_offsets`: {off}, validation macro F1 "
+              f"{_p(m['val'].get('qat_best'))}% → {_p(m['val'].get('after_readout_offsets'))}%)"
+              ", and `python -m training.ecg_select --finalize CANDIDATE --bundles DIR` "
+              "evaluated it once on DS2.", ""]
+        L += selection_table(json.loads(sel.read_text())) + [""]
+    log = root / "models" / "ecg" / "ds2_log.json"
+    if log.is_file():
+        entries = json.loads(log.read_text())["evaluations"]
+        L += [f"DS2 has been evaluated {len(entries)} time(s), each time for the configuration "
+              "that was then best on the DS1 validation records (never chosen by its DS2 "
+              "figure; `models/ecg/ds2_log.json`):", "",
+              "| order | candidate | val macro F1 (NSVF) % | DS2 accuracy % | DS2 macro F1 "
+              "(NSVF) % |", "|---|---|---|---|---|"]
+        for i, e in enumerate(entries, 1):
+            L.append(f"| {i} | {e['candidate']} | {_p(e['val_macro_f1_nsvf'])} | "
+                     f"{_p(e['ds2_accuracy'])} | {_p(e['ds2_macro_f1_nsvf'])} |")
+        L.append("")
+    L += ["**Where it falls short and what was tried.** The rhythm channel is what lifts the "
+          "bundle above the always-N baseline and gives S a sensitivity (the morphology-only "
+          "bundle it replaces had 85.65% and S Se 11.8% on DS2), but no candidate reached the "
+          "issue's targets on the validation records either (best macro F1 about 52%), so the "
+          "shortfall is not an artefact of the DS2 draw. Tried, all selected on DS1 only: "
+          "moderate class weights, undersampling N to a third, stronger weight decay, "
+          "time-warp augmentation of the beat, 10 QAT epochs, and readout offsets fitted on "
+          "the validation records. The six validation records are a small, hard sample "
+          "(201, 223: atrial fibrillation, fusion, multiform V), and validation and DS2 "
+          "disagree on the ordering of the candidates (DS2 log above), which is the "
+          "expected noise of selecting on six patients; a k-fold by record over DS1 would "
+          "select more stably but costs k trainings, more than the shared 2-core machine "
+          "allowed. Main error: N beats called S, most of them in records with atrial "
+          "fibrillation or flutter or 2:1 AV block (222, 219, 231, 202, 221), whose irregular "
+          "but normally conducted beats look premature to the RR ratios; this caps S +P, "
+          "also after patient tuning (202 and 222 are the weakest patient records).", ""]
+    L += patient_section(root)
+    return L

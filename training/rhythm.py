@@ -1,0 +1,265 @@
+"""Rhythm inputs for MIT-BIH beats: RR and amplitude ratios as a second uint8 input channel.
+
+Inter-patient S detection needs rhythm (de Chazal 2004; Lin & Yang 2014): how premature a beat
+is relative to the patient's own recent rhythm. Each beat gets seven ratios, computed only from
+what a deployed system has when it classifies the beat (its own and earlier R peaks, plus the
+next R peak: the post-RR costs one beat of latency, and the morphology window, which ends
+0.78 s after the R peak, already waits about that long). Ratios to the record's own running
+means normalise away each patient's heart rate and gain, and need no calibration:
+
+=== ================================================ ===============================
+ k  ratio                                             what it catches
+=== ================================================ ===============================
+ 0  pre-RR / long mean RR                             premature beats (S, V)
+ 1  post-RR / long mean RR                            compensatory pause (V)
+ 2  local mean RR / long mean RR                      runs, tachycardia episodes
+ 3  pre-RR / local mean RR                            prematurity against the last beats
+ 4  post-RR / pre-RR                                  prematurity + pause (S vs N)
+ 5  QRS peak-to-peak / local mean peak-to-peak        wide, tall ectopic beats (V, F)
+ 6  QRS peak-to-peak / long mean peak-to-peak         the same against 5 minutes
+=== ================================================ ===============================
+
+Definitions (r_i = annotated sample of beat i of the AAMI map in record order, 360 Hz):
+pre_i = r_i - r_{i-1} (first beat: post_0), post_i = r_{i+1} - r_i (last beat: pre_last);
+the *local* window is beats max(0, i-9)..i (the 10 most recent beats, this one included), the
+*long* window is the beats j <= i with r_j > r_i - 108000 (the past 5 minutes, this one
+included); a mean is sum / count of pre (or amp) over the window; amp_i = max - min of the raw
+digital MLII samples r_i-36 .. r_i+36 (+-100 ms, edge replication as for the window).
+Every ratio A/B is a ratio of integers, encoded as q = min(255, floor((128 A + B) / (2 B)))
+(round-half-up of 64 A/B, so 1.0 -> 64 and the range is 0 .. 3.98), q = 0 when B = 0. Channel 1
+of the input holds feature k in samples 26k .. 26k+25 (k = 0..6) and 0 in samples 182..186.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from training import DataError, ecg
+
+VERSION = 1
+SCALE = 64                 # ratio 1.0 -> 64
+BLOCK = 26                 # samples per feature in channel 1
+N_FEATURES = 7
+LOCAL_BEATS = 10
+LONG_SAMPLES = 5 * 60 * ecg.RAW_RATE
+AMP_HALF = 36              # +-100 ms at 360 Hz
+TUNE_SAMPLES = 5 * 60 * ecg.RAW_RATE   # patient protocol: tune = first 5 minutes
+
+FEATURES = ["pre_rr/long_mean_rr", "post_rr/long_mean_rr", "local_mean_rr/long_mean_rr",
+            "pre_rr/local_mean_rr", "post_rr/pre_rr", "qrs_pp/local_mean_qrs_pp",
+            "qrs_pp/long_mean_qrs_pp"]
+
+RHYTHM = {
+    "version": VERSION,
+    "channel": 1,
+    "features": FEATURES,
+    "layout": f"channel 1 sample 26k..26k+25 = feature k (k = 0..6), samples 182..186 = 0",
+    "rr": "pre_i = r_i - r_(i-1) (first beat of a record: post_0); post_i = r_(i+1) - r_i "
+          "(last beat: pre_last); r = annotated samples of the record's AAMI-map beats",
+    "windows": {"local": f"beats max(0, i-{LOCAL_BEATS - 1})..i (this beat included)",
+                "long": f"beats j <= i with r_j > r_i - {LONG_SAMPLES} (past 5 minutes at 360 "
+                        "Hz, this beat included)",
+                "mean": "sum / count over the window (of pre, or of qrs_pp)"},
+    "qrs_pp": f"max - min of the raw digital lead samples r-{AMP_HALF}..r+{AMP_HALF} "
+              "(edge replication)",
+    "encoding": f"ratio A/B of integers -> q = min(255, floor((2*{SCALE}*A + B) / (2*B))) "
+                f"(round-half-up of {SCALE}*A/B); q = 0 if B = 0",
+    "latency": "post_rr needs the next R peak: the decision for beat i is available once "
+               "beat i+1 is detected (one beat, ~0.8 s; the morphology window already ends "
+               "0.78 s after the R peak). Everything else uses beat i and earlier beats only.",
+}
+
+
+def preprocess() -> dict:
+    """The `input.preprocess` of a two-channel (morphology + rhythm) ECG bundle."""
+    pre = dict(ecg.PREPROCESS)
+    pre["layout"] = ("x shape (2, 187), uint8: channel 0 = the morphology window above, "
+                     "channel 1 = rhythm features (see 'rhythm')")
+    pre["rhythm"] = RHYTHM
+    return pre
+
+
+def _ratio_q(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """min(255, round-half-up(SCALE * a / b)) of integer arrays; 0 where b == 0."""
+    a = np.asarray(a, dtype=np.int64)
+    b = np.asarray(b, dtype=np.int64)
+    den = np.where(b > 0, 2 * b, 1)
+    q = (2 * SCALE * a + b) // den
+    return np.where(b > 0, np.minimum(q, 255), 0).astype(np.uint8)
+
+
+def _window_sums(values: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sum, count) of values[first[i] .. i] for every i."""
+    c = np.concatenate([[0], np.cumsum(values, dtype=np.int64)])
+    i = np.arange(len(values))
+    return c[i + 1] - c[first], i + 1 - first
+
+
+def features(samples: np.ndarray, amp: np.ndarray) -> np.ndarray:
+    """(N, 7) uint8 rhythm features of one record's beats (R-peak samples ascending, QRS pp)."""
+    r = np.asarray(samples, dtype=np.int64)
+    amp = np.asarray(amp, dtype=np.int64)
+    n = len(r)
+    if n < 2:
+        raise DataError(f"rhythm features need at least 2 beats in a record, got {n}")
+    if np.any(np.diff(r) <= 0):
+        raise DataError("rhythm features need strictly increasing R-peak samples")
+    d = np.diff(r)
+    pre = np.concatenate([[d[0]], d])
+    post = np.concatenate([d, [d[-1]]])
+    i = np.arange(n)
+    first_local = np.maximum(0, i - (LOCAL_BEATS - 1))
+    first_long = np.searchsorted(r, r - LONG_SAMPLES, side="right")
+    s_loc, n_loc = _window_sums(pre, first_local)
+    s_long, n_long = _window_sums(pre, first_long)
+    a_loc, m_loc = _window_sums(amp, first_local)
+    a_long, m_long = _window_sums(amp, first_long)
+    f = [_ratio_q(pre * n_long, s_long), _ratio_q(post * n_long, s_long),
+         _ratio_q(s_loc * n_long, n_loc * s_long), _ratio_q(pre * n_loc, s_loc),
+         _ratio_q(post, pre), _ratio_q(amp * m_loc, a_loc), _ratio_q(amp * m_long, a_long)]
+    return np.stack(f, axis=1)
+
+
+def qrs_pp(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Peak-to-peak of the raw signal in r-36..r+36 around each R peak (edge replication)."""
+    idx = np.asarray(samples, dtype=np.int64)[:, None] + np.arange(-AMP_HALF, AMP_HALF + 1)
+    idx = np.clip(idx, 0, len(signal) - 1)
+    w = np.asarray(signal, dtype=np.int64)[idx]
+    return w.max(axis=1) - w.min(axis=1)
+
+
+def channel(feats: np.ndarray) -> np.ndarray:
+    """(N, 1, 187) uint8 rhythm channel from (N, 7) features: block k = feature k."""
+    out = np.zeros((len(feats), 1, ecg.OUT_LEN), dtype=np.uint8)
+    for k in range(N_FEATURES):
+        out[:, 0, BLOCK * k:BLOCK * (k + 1)] = feats[:, k:k + 1]
+    return out
+
+
+def record_channel(folder: Path, record: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rhythm channel (N, 1, 187), R-peak samples) of one record's AAMI beats."""
+    signal, _ = ecg.read_lead(folder, record)
+    samples, _ = ecg.read_beats(folder, record)
+    return channel(features(samples, qrs_pp(signal, samples))), samples
+
+
+def _pool_path() -> Path:
+    from training.paths import cache_root
+
+    blob = json.dumps({"rhythm": RHYTHM, "ecg": ecg.PREPROCESS}, sort_keys=True).encode()
+    return cache_root() / "datasets" / f"ecg-rhythm-{hashlib.sha256(blob).hexdigest()[:12]}.npz"
+
+
+def rhythm_pool(use_cache: bool = True, progress: bool = False) -> dict[str, np.ndarray]:
+    """Rhythm channel of every beat of the 48 records in `ecg.all_beats` order (cached)."""
+    from training.fetch import dataset_dir
+
+    path = _pool_path()
+    if use_cache and path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    folder = dataset_dir("mitdb")
+    it = ecg.RECORDS
+    if progress:
+        from tqdm import tqdm
+        it = tqdm(ecg.RECORDS, desc="rhythm features", unit="rec")
+    chans, recs, samps = [], [], []
+    for rec in it:
+        ch, s = record_channel(folder, rec)
+        chans.append(ch)
+        recs.append(np.full(len(s), rec, dtype=np.int64))
+        samps.append(s)
+    pool = {"rhythm": np.concatenate(chans), "record": np.concatenate(recs),
+            "sample": np.concatenate(samps)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, **pool)
+    tmp.replace(path)
+    return pool
+
+
+def patient_mask(record: np.ndarray, sample: np.ndarray, rec: int, part: str) -> np.ndarray:
+    """Beats of DS2 record `rec` in part 'tune' (first 5 minutes) or 'test' (the rest)."""
+    if rec not in ecg.DS2:
+        raise DataError(f"record {rec} is not a DS2 record; the patient protocol uses "
+                        f"{', '.join(map(str, ecg.DS2))}")
+    if part not in ("tune", "test"):
+        raise DataError(f"unknown part {part!r} for the patient split; choose tune or test")
+    first = sample < TUNE_SAMPLES
+    return (record == rec) & (first if part == "tune" else ~first)
+
+
+def _attach(ds: "datasets.Dataset", pool: dict[str, np.ndarray]) -> np.ndarray:
+    """Rhythm channel rows of the pool for the beats of `ds` (matched on record and sample)."""
+    key_pool = pool["record"] * 10 ** 9 + pool["sample"]
+    order = np.argsort(key_pool, kind="stable")
+    key = ds.meta["source"].astype(np.int64) * 10 ** 9 + ds.meta["sample"].astype(np.int64)
+    pos = np.searchsorted(key_pool[order], key)
+    pos = np.minimum(pos, len(order) - 1)
+    if not np.array_equal(key_pool[order][pos], key):
+        raise DataError("rhythm pool does not match the beat pool (stale cache?); rerun with "
+                        "--no-cache")
+    return pool["rhythm"][order][pos]
+
+
+def build(split: str, part: str, record: int | None = None, rhythm: bool = True,
+          use_cache: bool = True, progress: bool = False) -> "datasets.Dataset":
+    """ECG dataset of protocol `split` ('intra', 'inter' or 'patient' with `record`), with the
+    rhythm channel appended when `rhythm` (inputs (N, 2, 187), preprocess `preprocess()`)."""
+    from training import datasets
+
+    if split == "patient":
+        if record is None:
+            raise DataError("the patient split needs --record R (a DS2 record)")
+        if part not in ("tune", "test"):
+            raise DataError(f"unknown part {part!r} for the patient split; choose tune or test")
+        if record not in ecg.DS2:
+            raise DataError(f"record {record} is not a DS2 record; the patient protocol uses "
+                            f"{', '.join(map(str, ecg.DS2))}")
+        base = datasets.build("ecg", "inter", "test", progress=progress, use_cache=use_cache)
+        mask = patient_mask(base.meta["source"].astype(np.int64),
+                            base.meta["sample"].astype(np.int64), record, part)
+        ds = base.subset(mask)
+        ds.split, ds.part = "patient", part
+    else:
+        if record is not None:
+            raise DataError("--record is only meaningful with --split patient")
+        ds = datasets.build("ecg", split, part, progress=progress, use_cache=use_cache)
+    if rhythm:
+        ch = _attach(ds, rhythm_pool(use_cache, progress))
+        ds.inputs = np.concatenate([ds.inputs, ch], axis=1)
+        ds.preprocess = preprocess()
+    if split == "patient":
+        ds.preprocess = dict(ds.preprocess, patient={"record": record, "part": part,
+                                                     "tune": "beats with r < 108000 (first "
+                                                             "5 minutes)",
+                                                     "test": "the other beats"})
+    return ds
+
+
+def for_bundle(bundle_input: dict, split: str, part: str, record: int | None = None,
+               use_cache: bool = True, progress: bool = False) -> "datasets.Dataset":
+    """The ECG dataset in a bundle's own input format (its `input` dict); DataError if the
+    project cannot rebuild that format."""
+    pre = bundle_input.get("preprocess", {})
+    shape = (bundle_input.get("channels"), bundle_input.get("length"))
+    if "rhythm" in pre:
+        if pre["rhythm"] != RHYTHM or shape != (2, ecg.OUT_LEN):
+            raise DataError("bundle input.preprocess.rhythm is not a version this project "
+                            f"can rebuild (expected rhythm version {VERSION}, shape (2, 187))")
+        want = preprocess()
+    else:
+        want = ecg.PREPROCESS
+        if shape != (1, ecg.OUT_LEN):
+            raise DataError(f"bundle input shape {shape} is not an ECG format this project "
+                            "builds ((1, 187) or (2, 187) with rhythm)")
+    if {k: v for k, v in pre.items() if k != "patient"} != want:
+        raise DataError("bundle input.preprocess differs from the ECG preprocessing this "
+                        "project implements; cannot rebuild its inputs")
+    return build(split, part, record, rhythm="rhythm" in pre, use_cache=use_cache,
+                 progress=progress)

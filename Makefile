@@ -67,3 +67,16 @@ coverage: setup  ## Verilator line/branch/toggle + functional coverage of rtl/ (
 clean:  ## remove build products and reports (keeps .venv)
 	rm -rf sim_build reports tb/*/sim_build tb/*/results.xml tb/*/*.fst .pytest_cache
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+# campaigns on Dask (docs/campaigns.md): embedded LocalCluster of JOBS workers, or
+# SCHEDULER=tcp://host:port (an existing cluster), or CLUSTER=slurm|lsf|sge|pbs
+# [CLUSTER_CONFIG=tb/campaign/cluster.yaml] (dask-jobqueue)
+.PHONY: fuzz mutate bench-campaign
+N       ?= 100
+MUTANTS ?= 0
+fuzz: setup  ## N random legal bundles (+ steered datapath corners) vs golden on Dask: make fuzz N=… [SEED=…] [SCHEDULER=…]
+	$(PY) -m tb.campaign.fuzz --n $(N) $(if $(SEED),--seed $(SEED)) --jobs $(JOBS) $(if $(FAULT),--fault $(FAULT))
+mutate: setup  ## yosys mutants of every rtl/ module vs their bench + top smoke: make mutate [MUTANTS=n] [SCHEDULER=…]
+	$(PY) -m tb.campaign.mutate $(if $(filter-out 0,$(MUTANTS)),--sample $(MUTANTS)) $(if $(SEED),--seed $(SEED)) --jobs $(JOBS)
+bench-campaign: setup  ## campaign throughput on 1 and 2 workers vs the raw Verilated model (reports/bench/campaign.json)
+	$(PY) scripts/bench_campaign.py

@@ -117,13 +117,15 @@ async def test_campaign(dut: SimHandleBase) -> None:
         rtl, gold, _ = await test_top.run_job(h, job, bundle, build_image(bundle))
         fails = compare(bundle, gold, rtl)
         test_top._sample_coverage(job, bundle, gold, rtl)
-        if cover:
+        if mon is not None:
             from tb.funcov import datapath_trace_labels, sample_datapath
 
             for n in range(len(job.x)):
                 labels = datapath_trace_labels(bundle, job.x[n], rtl.events[n])
                 if labels:
                     sample_datapath(labels)
+                for lab in labels:
+                    mon.labels[lab] = mon.labels.get(lab, 0) + 1
         stats.add(job, bundle, gold, rtl, len(fails), time.time() - t0, time.process_time() - c0)
         done += len(job.x)
         failing += len(fails)

@@ -323,6 +323,7 @@ def run_mutant(spec: dict[str, Any]) -> dict[str, Any]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out["seconds"] = round(time.time() - t0, 1)
+    out["ok"] = out["verdict"] not in ("error", "control_failed")
     return out
 
 

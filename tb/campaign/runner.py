@@ -120,7 +120,7 @@ def campaign_client(jobs: int | None = None, scheduler: str | None = None,
     # a lost worker's task comes back to us at once (retried once by run_campaign)
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                          dashboard_address=None, silence_logs=logging.ERROR) as cl, \
+                          dashboard_address=":0", silence_logs=logging.ERROR) as cl, \
                 Client(cl) as client:
             yield client, f"LocalCluster of {jobs} worker process(es)"
 
@@ -194,7 +194,7 @@ def run_campaign(client: Any, specs: list[dict[str, Any]], *, desc: str = "campa
             res["history"] = history.get(name, [])
             store_files(res)
             results[name] = res
-            if not res["ok"]:
+            if not res.get("ok", False):
                 bad += 1
             bar.set_postfix_str(f"failed {bad}")
             bar.update(1)

@@ -32,6 +32,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -149,16 +150,22 @@ def write_mutant(ctx: Context, mutation: str | None, rtl: Path, out: Path) -> No
     the module's parameter declarations restored, written to ``out``."""
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
+        # every flip-flop starts at 0 instead of X: a netlist propagates X through muxes
+        # more pessimistically than the RTL's if/case (which reads X as false), and the benches
+        # sample some outputs before the first reset
         script = _elaborate(ctx, rtl) + (mutation + "\n" if mutation else "") + \
-            "write_verilog -noattr netlist.v\n"
+            "setundef -zero -init\nwrite_verilog -noattr netlist.v\n"
         res = _yosys(script, t)
         if res.returncode != 0:
             raise MutationError(f"yosys could not write the mutant of {ctx.module}: "
                                 f"{(res.stderr or res.stdout).strip()[-300:]}")
         text = (t / "netlist.v").read_text()
     params = _params(ctx, rtl / ctx.target)
-    if params:
+    lparams = re.findall(r"^    localparam\s+integer\s+(\w+)\s*=\s*([^;]+);",
+                         (rtl / ctx.target).read_text(), re.M)
+    if params or lparams:
         decl = "".join(f"  parameter integer {k} = {v};\n" for k, v in params)
+        decl += "".join(f"  localparam integer {k} = {v.strip()};\n" for k, v in lparams)
         text, n = re.subn(rf"(^module {ctx.module}\(.*?\);\n)", lambda m: m.group(1) + decl,
                           text, count=1, flags=re.S | re.M)
         if n != 1:
@@ -243,14 +250,21 @@ def _step(cmd: list[str], cwd: Path, env: dict[str, str], log: Path, timeout: in
     with open(log, "a") as fh:
         fh.write(f"$ {' '.join(cmd)}\n")
         fh.flush()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
+                                start_new_session=True)   # the simulator dies with it
         try:
-            res = subprocess.run(cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT,
-                                 timeout=timeout)
+            rc = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
             return "timeout", time.time() - t0, f"exceeded {timeout} s"
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
     dt = time.time() - t0
-    if res.returncode != 0:
-        return "fail", dt, f"exit status {res.returncode}"
+    if rc != 0:
+        return "fail", dt, f"exit status {rc}"
     if junit is not None:
         n, bad = _junit_failures(junit)
         if n == 0:
@@ -344,7 +358,12 @@ def plan(total: int, seed: int, modules: list[str] | None = None) -> list[dict[s
     from one ``mutate -list`` per module; interleaved so any prefix covers every module."""
     mods = [CONTEXTS[m] for m in (modules or list(CONTEXTS))]
     wsum = sum(c.weight for c in mods)
-    per = {c.module: max(1, round(total * c.weight / wsum)) for c in mods}
+    exact = {c.module: total * c.weight / wsum for c in mods}
+    per = {m: max(1, int(v)) for m, v in exact.items()}
+    for m in sorted(exact, key=lambda m: exact[m] - int(exact[m]), reverse=True):
+        if sum(per.values()) >= total:
+            break
+        per[m] += 1                                  # largest remainders: exactly ``total``
     lists = {c.module: list_mutations(c, per[c.module], seed) for c in mods}
     specs = []
     k = 0

@@ -437,7 +437,7 @@ def write_reports(summary: dict[str, Any], results: list[dict[str, Any]]) -> Non
                   f" (`{r['equivalence']['log']}`)" for r in eq]
     errs = [r for r in results if r["verdict"] == "error"]
     if errs:
-        lines += ["", "## Flow errors", ""] + [f"* `{r['id']}`: {r['error']}" for r in errs]
+        lines += ["", "## Flow errors", ""] + [f"* `{r['id']}`: {r.get('error', '?')}" for r in errs]
     (MUT_DIR / "summary.md").write_text("\n".join(lines) + "\n")
 
 

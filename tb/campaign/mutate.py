@@ -67,6 +67,8 @@ class Context:
     blank: tuple[str, ...] = ()             # rtl/ files emptied in the shadow tree
     bench: str | None = None                # tb/<bench>
     smoke: bool = True                      # the top-level smoke regression applies
+    smoke_first: bool = False               # judge by the smoke before the (long) bench
+    timeout: int = BENCH_TIMEOUT            # s per step
     weight: int = 1                         # share of the full campaign
 
     @property
@@ -87,7 +89,7 @@ CONTEXTS: dict[str, Context] = {c.module: c for c in [
     Context("mac_array", ("mac_array.v",), bench="mac_array", weight=2),
     Context("sparrow_top", CORE_FILES,
             blank=tuple(f for f in CORE_FILES if f != "sparrow_top.v"), bench="sparrow_top",
-            weight=5),
+            smoke_first=True, timeout=1500, weight=5),
     Context("sram_sp", ("sram_sp.v",), bench="sram_sp", smoke=False, weight=2),
     _wrapper("sram_sp_128x128"), _wrapper("sram_sp_128x256"), _wrapper("sram_sp_2048x64"),
     _wrapper("sram_sp_4096x8"),
@@ -308,10 +310,12 @@ def run_mutant(spec: dict[str, Any]) -> dict[str, Any]:
         if ctx.smoke:
             steps.append(("top smoke", [py, str(shadow / "scripts" / "regress.py"), "smoke",
                                         "--sim", "icarus", "--no-waves", "--jobs", "1"], None))
+        if ctx.smoke_first:
+            steps.reverse()
         verdict = "survived"
         for name, cmd, junit in steps:
             status, dt, why = _step(cmd, shadow, {**env, **SMOKE_ENV}, log,
-                                    int(spec.get("timeout", BENCH_TIMEOUT)), junit)
+                                    int(spec.get("timeout", ctx.timeout)), junit)
             out["steps"].append({"step": name, "status": status, "seconds": round(dt, 1),
                                  "why": why})
             if status == "fail":

@@ -46,7 +46,7 @@ bench: setup  ## benchmarks: golden-model throughput vs PyTorch, then the RTL (c
 REGRESS_ARGS = $(if $(filter file,$(origin SIM)),,--sim $(SIM)) $(if $(SEED),--seed $(SEED)) \
                $(if $(FAULT),--fault $(FAULT))
 regress: setup  ## top-level smoke regression: real ECG/EEG beats + 200 random bundles vs golden (both simulators)
-	$(PY) scripts/regress.py smoke $(REGRESS_ARGS) --jobs $(JOBS)
+	$(PY) scripts/regress.py smoke $(REGRESS_ARGS) --jobs $(JOBS) $(MUTATE_ARGS)
 regress-full: setup  ## each committed bundle on the whole test part of its protocol (ECG intra+inter, EEG), Verilator, 2 shards
 	$(PY) scripts/regress.py full --sim verilator --shards $(JOBS) $(if $(SEED),--seed $(SEED))
 demo: setup  ## the committed ECG model on real MIT-BIH test beats through the RTL (Verilator)
@@ -62,7 +62,7 @@ sweep: data  ## the T / network-size sweep behind models/ecg/sweep*.png
 
 .PHONY: coverage
 coverage: setup  ## Verilator line/branch/toggle + functional coverage of rtl/ (reports/coverage/; fails under target)
-	$(PY) scripts/coverage.py --jobs $(JOBS)
+	$(PY) scripts/coverage.py --jobs $(JOBS) $(MUTATE_ARGS)
 
 clean:  ## remove build products and reports (keeps .venv)
 	rm -rf sim_build reports tb/*/sim_build tb/*/results.xml tb/*/*.fst .pytest_cache
@@ -74,9 +74,10 @@ clean:  ## remove build products and reports (keeps .venv)
 .PHONY: fuzz mutate bench-campaign
 N       ?= 100
 MUTANTS ?= 0
+MUTATE_ARGS ?=
 fuzz: setup  ## N random legal bundles (+ steered datapath corners) vs golden on Dask: make fuzz N=… [SEED=…] [SCHEDULER=…]
 	$(PY) -m tb.campaign.fuzz --n $(N) $(if $(SEED),--seed $(SEED)) --jobs $(JOBS) $(if $(FAULT),--fault $(FAULT))
 mutate: setup  ## yosys mutants of every rtl/ module vs their bench + top smoke: make mutate [MUTANTS=n] [SCHEDULER=…]
-	$(PY) -m tb.campaign.mutate $(if $(filter-out 0,$(MUTANTS)),--sample $(MUTANTS)) $(if $(SEED),--seed $(SEED)) --jobs $(JOBS)
+	$(PY) -m tb.campaign.mutate $(if $(filter-out 0,$(MUTANTS)),--sample $(MUTANTS)) $(if $(SEED),--seed $(SEED)) --jobs $(JOBS) $(MUTATE_ARGS)
 bench-campaign: setup  ## campaign throughput on 1 and 2 workers vs the raw Verilated model (reports/bench/campaign.json)
 	$(PY) scripts/bench_campaign.py

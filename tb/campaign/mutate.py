@@ -50,7 +50,8 @@ DEFAULT_SEED = 1
 FULL_MUTANTS = 320              # the full campaign: mutants over all modules
 SHADOW_ITEMS = ("rtl", "tb", "golden", "training", "scripts", "models", "pyproject.toml")
 BENCH_TIMEOUT = 300             # s per step
-EQUIV_TIMEOUT = 20
+EQUIV_TIMEOUT = 150             # s, all-matched-signals proof
+EQUIV_PORTS_TIMEOUT = 60       # s, ports-only proof
 SMOKE_ENV = {"SPARROW_REGRESS_PER_CLASS": "1", "SPARROW_REGRESS_RANDOM": "20"}
 CORE_FILES = ("sparrow_top.v", "apb_regs.v", "ctrl.v", "stream_in.v", "mac_array.v",
               "ssf_fire.v", "argmax.v", "sram_sp.v", "sram_sp_2048x64.v", "sram_sp_4096x8.v",
@@ -191,12 +192,12 @@ def equivalence(ctx: Context, mutation: str, rtl: Path, log: Path,
                 timeout: int = EQUIV_TIMEOUT) -> tuple[bool, str]:
     """(proven equivalent, one-line evidence) of the original against the mutant module: yosys
     equiv_make / equiv_simple -seq 5 / equiv_induct -seq 5 / equiv_status -assert, first with
-    every same-named signal matched (fast), then, if that fails, on the ports only (the
-    mutant's internal names hidden, so a difference that never reaches a port does not block
-    the proof; bounded by ``timeout``). Not proven = not equivalent."""
+    every same-named signal matched (bounded by ``timeout``), then, if that fails, on the ports
+    only (the mutant's internal names hidden, so a difference that never reaches a port does not
+    block the proof; bounded by EQUIV_PORTS_TIMEOUT). Not proven = not equivalent."""
     log.parent.mkdir(parents=True, exist_ok=True)
     parts = []
-    for ports_only, limit in ((False, timeout), (True, timeout)):
+    for ports_only, limit in ((False, timeout), (True, min(timeout, EQUIV_PORTS_TIMEOUT))):
         script = _equiv_script(ctx, mutation, rtl, ports_only)
         how = "ports only" if ports_only else "all matched signals"
         with tempfile.TemporaryDirectory() as tmp:
@@ -501,6 +502,34 @@ def run_mutation(total: int, seed: int, *, jobs: int | None = None, scheduler: s
     return summary
 
 
+def recheck(timeout: int = EQUIV_TIMEOUT) -> dict[str, Any]:
+    """Re-run the equivalence check of the survivors of the last campaign
+    (reports/mutation/mutants.json) and rewrite its reports; returns the new summary."""
+    old = json.loads((MUT_DIR / "summary.json").read_text())
+    res = json.loads((MUT_DIR / "mutants.json").read_text())
+    t0 = time.time()
+    for r in res:
+        if r["verdict"] != "survived":
+            continue
+        elog = MUT_DIR / "equiv" / f"{r['id']}.log"
+        eq, evidence = equivalence(CONTEXTS[r["module"]], r["mutation"], REPO_ROOT / "rtl", elog,
+                                   timeout)
+        r["equivalence"] = {"proven": eq, "evidence": evidence,
+                            "log": str(elog.relative_to(REPO_ROOT))}
+        if eq:
+            r["verdict"] = "equivalent"
+    keep = ("command", "seed", "seconds", "workers", "worker_addresses", "excluded_modules",
+            "mutant_cpu_seconds", "projected_full_campaign_seconds")
+    meta = {k: old.get(k) for k in keep}
+    meta["recheck_seconds"] = round(time.time() - t0, 1)
+    controls = [{"module": m, "verdict": v} for m, v in old.get("controls", {}).items()]
+    summary = summarize(res, controls, meta)
+    summary["ok"] = not meta["excluded_modules"] and summary["kill_rate"] is not None and \
+        summary["kill_rate"] >= 0.95
+    write_reports(summary, res)
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line of ``make mutate``."""
     ap = argparse.ArgumentParser(prog="tb.campaign.mutate", description=__doc__.split("\n\n")[0])
@@ -510,8 +539,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modules", nargs="+", choices=sorted(CONTEXTS), default=None)
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--scheduler", default=None)
+    ap.add_argument("--recheck", action="store_true", help="only re-run the equivalence check "
+                    "of the last campaign's survivors and rewrite its reports")
     args = ap.parse_args(argv)
     total = args.sample or FULL_MUTANTS
+    if args.recheck:
+        if not (MUT_DIR / "mutants.json").is_file():
+            print("mutate: --recheck needs a previous campaign (reports/mutation/mutants.json)",
+                  file=sys.stderr)
+            return 2
+        s = recheck()
+        kr = "-" if s["kill_rate"] is None else f"{100 * s['kill_rate']:.1f} %"
+        print(f"mutate --recheck: {s['survived']} survived, {s['equivalent']} equivalent; kill "
+              f"rate {kr}")
+        return 0 if s["ok"] else 1
     if total < 1:
         print("mutate: MUTANTS must be >= 1", file=sys.stderr)
         return 2

@@ -105,3 +105,22 @@ def test_control_passes_and_a_mutant_is_killed() -> None:
                        "equiv": False})
     assert r["verdict"] in ("killed", "timeout"), r
     assert r["steps"][0]["step"] == "bench" and r["steps"][0]["status"] != "pass"
+
+
+def test_combine_two_campaigns(tmp_path: Path) -> None:
+    a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"
+    for d, verdicts, ctl in ((a, ["killed", "survived"], "control_failed"),
+                             (b, ["killed", "equivalent"], "control_ok")):
+        d.mkdir()
+        res = [{"id": f"{d.name}{k}", "module": "ctrl", "mutation": "m", "src": "rtl/ctrl.v:1",
+                "verdict": v, "seconds": 2.0} for k, v in enumerate(verdicts)]
+        s = mu.summarize(res, [{"module": "ctrl", "verdict": ctl}],
+                         {"command": f"run {d.name}", "seconds": 5.0, "workers": 2,
+                          "mutant_cpu_seconds": 4.0})
+        (d / "summary.json").write_text(json.dumps(s))
+        (d / "mutants.json").write_text(json.dumps(res))
+    s = mu.combine([a, b], out)
+    assert (s["mutants"], s["killed"], s["survived"], s["equivalent"]) == (4, 2, 1, 1)
+    assert s["controls"] == {"ctrl": "control_ok"} and s["excluded_modules"] == []
+    assert s["command"] == "run a + run b" and s["projected_full_campaign_seconds"] == 320
+    assert "`a1` rtl/ctrl.v:1" in (out / "summary.md").read_text()

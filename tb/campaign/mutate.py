@@ -438,8 +438,9 @@ def write_reports(summary: dict[str, Any], results: list[dict[str, Any]]) -> Non
     eq = [r for r in results if r["verdict"] == "equivalent"]
     if eq:
         lines += ["", "## Equivalent mutants (set aside)", ""]
-        lines += [f"* `{r['id']}` {r['src']}: `{r['mutation']}`: {r['equivalence']['evidence']}"
-                  f" (`{r['equivalence']['log']}`)" for r in eq]
+        lines += [f"* `{r['id']}` {r['src']}: `{r['mutation']}`: "
+                  f"{(r.get('equivalence') or {}).get('evidence', '?')} "
+                  f"(`{(r.get('equivalence') or {}).get('log', '-')}`)" for r in eq]
     errs = [r for r in results if r["verdict"] == "error"]
     if errs:
         lines += ["", "## Flow errors", ""] + [f"* `{r['id']}`: {r.get('error', '?')}" for r in errs]
@@ -530,6 +531,38 @@ def recheck(timeout: int = EQUIV_TIMEOUT) -> dict[str, Any]:
     return summary
 
 
+def combine(dirs: list[Path], out: Path = MUT_DIR) -> dict[str, Any]:
+    """One report of several campaigns' directories (e.g. a sample, then a module whose control
+    failed in it, rerun): mutants concatenated, a later control overrides an earlier one."""
+    res: list[dict[str, Any]] = []
+    controls: dict[str, str] = {}
+    olds = []
+    for d in dirs:
+        olds.append(json.loads((Path(d) / "summary.json").read_text()))
+        res += json.loads((Path(d) / "mutants.json").read_text())
+        controls.update(olds[-1].get("controls", {}))
+    excluded = sorted(m for m, v in controls.items() if v != "control_ok")
+    cpu = sum(o.get("mutant_cpu_seconds") or 0 for o in olds)
+    workers = max(o.get("workers") or 1 for o in olds)
+    meta = {"command": " + ".join(o["command"] for o in olds), "seed": olds[0].get("seed"),
+            "seconds": round(sum(o.get("seconds") or 0 for o in olds)
+                             + sum(o.get("recheck_seconds") or 0 for o in olds), 1),
+            "workers": workers, "excluded_modules": excluded, "mutant_cpu_seconds": cpu,
+            "projected_full_campaign_seconds": round(FULL_MUTANTS * cpu / max(1, len(res))
+                                                     / workers) if res else None,
+            "combined_from": [str(d) for d in dirs]}
+    summary = summarize(res, [{"module": m, "verdict": v} for m, v in controls.items()], meta)
+    summary["ok"] = not excluded and summary["kill_rate"] is not None and \
+        summary["kill_rate"] >= 0.95
+    global MUT_DIR
+    saved, MUT_DIR = MUT_DIR, out
+    try:
+        write_reports(summary, res)
+    finally:
+        MUT_DIR = saved
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line of ``make mutate``."""
     ap = argparse.ArgumentParser(prog="tb.campaign.mutate", description=__doc__.split("\n\n")[0])
@@ -541,8 +574,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scheduler", default=None)
     ap.add_argument("--recheck", action="store_true", help="only re-run the equivalence check "
                     "of the last campaign's survivors and rewrite its reports")
+    ap.add_argument("--combine", nargs="+", type=Path, default=None, metavar="DIR",
+                    help="only write one report (reports/mutation/) of these campaign folders")
     args = ap.parse_args(argv)
     total = args.sample or FULL_MUTANTS
+    if args.combine:
+        s = combine(args.combine)
+        print(f"mutate --combine: {s['mutants']} mutants, {s['killed']} killed, {s['survived']} "
+              f"survived, {s['equivalent']} equivalent")
+        return 0 if s["ok"] else 1
     if args.recheck:
         if not (MUT_DIR / "mutants.json").is_file():
             print("mutate: --recheck needs a previous campaign (reports/mutation/mutants.json)",

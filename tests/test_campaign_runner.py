@@ -218,8 +218,6 @@ def test_campaign_on_a_real_dask_cluster_equals_local(tmp_path: Path) -> None:
 def test_killed_worker_loses_nothing(tmp_path: Path) -> None:
     """A worker killed (SIGKILL) while it runs a job: that job is retried on the other worker,
     every job's result arrives, none is dropped."""
-    from distributed import as_completed  # noqa: F401  (runner import check)
-
     from tb.regress import build
 
     build("verilator")

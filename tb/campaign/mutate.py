@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -443,7 +443,8 @@ def write_reports(summary: dict[str, Any], results: list[dict[str, Any]]) -> Non
                   f"(`{(r.get('equivalence') or {}).get('log', '-')}`)" for r in eq]
     errs = [r for r in results if r["verdict"] == "error"]
     if errs:
-        lines += ["", "## Flow errors", ""] + [f"* `{r['id']}`: {r.get('error', '?')}" for r in errs]
+        lines += ["", "## Flow errors", ""]
+        lines += [f"* `{r['id']}`: {r.get('error', '?')}" for r in errs]
     (MUT_DIR / "summary.md").write_text("\n".join(lines) + "\n")
 
 
@@ -451,7 +452,7 @@ def run_mutation(total: int, seed: int, *, jobs: int | None = None, scheduler: s
                  modules: list[str] | None = None, progress: bool = True,
                  client: Any = None) -> dict[str, Any]:
     """The campaign: controls first, then the mutants; returns the summary."""
-    from tb.campaign.runner import campaign_client, run_campaign, workers_used
+    from tb.campaign.runner import campaign_client, run_campaign
 
     t0 = time.time()
     specs = plan(total, seed, modules)
@@ -495,7 +496,6 @@ def run_mutation(total: int, seed: int, *, jobs: int | None = None, scheduler: s
         mean = meta["mutant_cpu_seconds"] / len(res)
         meta["projected_full_campaign_seconds"] = round(FULL_MUTANTS * mean /
                                                         max(1, meta["workers"]), 0)
-    _ = workers_used
     summary = summarize(res, ctl, meta)
     summary["ok"] = bool(res) and not meta["excluded_modules"] and \
         summary["kill_rate"] is not None and summary["kill_rate"] >= 0.95

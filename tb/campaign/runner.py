@@ -250,6 +250,7 @@ def regress_level(level: str, sim: str, seed: int, client: Any, *, progress: boo
                 print(f"waves for {rp.name} failed: {exc}", file=sys.stderr)
     msgs = [f"{r['name']}: {r['error'] or 'mismatch'} (log {r['log']})"
             for r in results if not r["ok"]]
-    msgs.append(f"campaign runner: {len(results)} jobs on workers {', '.join(workers_used(results))}")
+    msgs.append(f"campaign runner: {len(results)} jobs on workers "
+                f"{', '.join(workers_used(results))}")
     ok = all(r["ok"] for r in results) and sum(r["inputs"] for r in results) > 0
     return LevelResult(level, sim, ok, time.time() - t0, runs, reports, "\n".join(msgs))

@@ -297,7 +297,8 @@ def run_mutant(spec: dict[str, Any]) -> dict[str, Any]:
             (rtl / f).write_text(f"// {f}: part of the mutant netlist rtl/{ctx.target}\n")
         env = {**os.environ, "PYTHONPATH": str(shadow), "SPARROW_DATA": str(data_root()),
                "SPARROW_CACHE": str(cache_root()), "COCOTB_RANDOM_SEED": str(spec.get("seed", 1))}
-        env.pop("SPARROW_COVERAGE", None)
+        for var in ("SPARROW_COVERAGE", "SCHEDULER", "CLUSTER"):    # the steps run locally
+            env.pop(var, None)
         log = work.with_suffix(".log")
         log.unlink(missing_ok=True)
         py = sys.executable

@@ -222,7 +222,6 @@ def run_fuzz(n: int, seed: int, *, sim: str = "verilator", jobs: int | None = No
     if n < 1:
         raise SystemExit("fuzz: N must be >= 1")
     t0 = time.time()
-    shutil.rmtree(FUZZ_DIR, ignore_errors=True)
     bundles = fuzz_bundles(n, seed)
     jl = fuzz_jobs(bundles, seed, inputs)
     if fault:
@@ -233,6 +232,7 @@ def run_fuzz(n: int, seed: int, *, sim: str = "verilator", jobs: int | None = No
     specs = make_specs(jl, seed, n, sim, "", per_task, fault)
 
     def campaign(cl: Any, where: str) -> dict[str, Any]:
+        shutil.rmtree(FUZZ_DIR, ignore_errors=True)   # connected: the old report goes now
         if progress:
             print(f"fuzz: {n} bundles, seed {seed}, {len(specs)} jobs on {where}", flush=True)
         results = run_campaign(cl, specs, desc="fuzz", progress=progress)

@@ -36,8 +36,9 @@ DEFAULT_CLUSTER_CONFIG = REPO_ROOT / "tb" / "campaign" / "cluster.yaml"
 ZERO_INPUTS = "the job ran 0 inputs"
 
 
-class CampaignError(RuntimeError):
-    """Bad campaign configuration (one-line message)."""
+class CampaignError(SystemExit):
+    """Bad campaign configuration: uncaught, it ends the program with its one-line message and
+    exit status 1."""
 
 
 def cluster_spec(kind: str, config: str | Path | None = None) -> tuple[type, dict[str, Any], int]:
@@ -95,6 +96,8 @@ def campaign_client(jobs: int | None = None, scheduler: str | None = None,
 
     _worker_env()
     scheduler = scheduler or os.environ.get("SCHEDULER") or None
+    if scheduler in ("local", "cluster"):           # scripts/regress.py --scheduler words
+        scheduler = None
     cluster = cluster or os.environ.get("CLUSTER") or None
     jobs = int(jobs or os.environ.get("JOBS") or 2)
     if scheduler:

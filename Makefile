@@ -41,6 +41,7 @@ sim: setup  ## one module's bench: make sim MODULE=<name> [SIM=icarus|verilator]
 bench: setup  ## benchmarks: golden-model throughput vs PyTorch, then the RTL (cycles, inputs/s) (reports/bench/)
 	$(PY) scripts/bench_golden.py
 	$(PY) scripts/bench_rtl.py
+	$(PY) scripts/bench_campaign.py
 
 # top-level RTL regression (docs/regression.md): SIM=icarus|verilator (default: both), SEED=n,
 # FAULT=weight_bit|threshold|stuck_valid (the run must then FAIL with a mismatch report)
@@ -48,9 +49,9 @@ bench: setup  ## benchmarks: golden-model throughput vs PyTorch, then the RTL (c
 REGRESS_ARGS = $(if $(filter file,$(origin SIM)),,--sim $(SIM)) $(if $(SEED),--seed $(SEED)) \
                $(if $(FAULT),--fault $(FAULT))
 regress: setup  ## top-level smoke regression: real ECG/EEG beats + 200 random bundles vs golden (both simulators)
-	$(PY) scripts/regress.py smoke $(REGRESS_ARGS) --jobs $(JOBS)
-regress-full: setup  ## each committed bundle on the whole test part of its protocol (ECG intra+inter, EEG), Verilator, 2 shards
-	$(PY) scripts/regress.py full --sim verilator --shards $(JOBS) $(if $(SEED),--seed $(SEED))
+	$(PY) scripts/regress.py smoke $(REGRESS_ARGS) --jobs $(JOBS) $(MUTATE_ARGS)
+regress-full: setup  ## each committed bundle on the whole test part of its protocol (ECG intra+inter, EEG), Verilator, on Dask (LocalCluster of JOBS workers, or SCHEDULER=/CLUSTER=)
+	$(PY) scripts/regress.py full --sim verilator --jobs $(JOBS) --scheduler $(or $(SCHEDULER),$(if $(CLUSTER),cluster,local)) $(if $(SEED),--seed $(SEED))
 demo: setup  ## the committed ECG model on real MIT-BIH test beats through the RTL (Verilator)
 	$(PY) scripts/demo.py
 
@@ -64,7 +65,7 @@ sweep: data  ## the T / network-size sweep behind models/ecg/sweep*.png
 
 .PHONY: coverage
 coverage: setup  ## Verilator line/branch/toggle + functional coverage of rtl/ (reports/coverage/; fails under target)
-	$(PY) scripts/coverage.py --jobs $(JOBS)
+	$(PY) scripts/coverage.py --jobs $(JOBS) $(MUTATE_ARGS)
 
 clean:  ## remove build products and reports (keeps .venv)
 	rm -rf sim_build reports tb/*/sim_build tb/*/results.xml tb/*/*.fst .pytest_cache
@@ -73,3 +74,17 @@ clean:  ## remove build products and reports (keeps .venv)
 .PHONY: regress-patient
 regress-patient: setup  ## patient-specific ECG: base bundle loaded once, per DS2 record the tuned layers rewritten over APB, its test beats vs golden (Verilator)
 	$(PY) scripts/regress_patient.py --sim verilator $(if $(FAULT),--fault $(FAULT)) $(if $(BEATS),--beats $(BEATS))
+
+# campaigns on Dask (docs/campaigns.md): embedded LocalCluster of JOBS workers, or
+# SCHEDULER=tcp://host:port (an existing cluster), or CLUSTER=slurm|lsf|sge|pbs
+# [CLUSTER_CONFIG=tb/campaign/cluster.yaml] (dask-jobqueue)
+.PHONY: fuzz mutate bench-campaign
+N       ?= 100
+MUTANTS ?= 0
+MUTATE_ARGS ?=
+fuzz: setup  ## N random legal bundles (+ steered datapath corners) vs golden on Dask: make fuzz N=… [SEED=…] [SCHEDULER=…]
+	$(PY) -m tb.campaign.fuzz --n $(N) $(if $(SEED),--seed $(SEED)) --jobs $(JOBS) $(if $(FAULT),--fault $(FAULT))
+mutate: setup  ## yosys mutants of every rtl/ module vs their bench + top smoke: make mutate [MUTANTS=n] [SCHEDULER=…]
+	$(PY) -m tb.campaign.mutate $(if $(filter-out 0,$(MUTANTS)),--sample $(MUTANTS)) $(if $(SEED),--seed $(SEED)) --jobs $(JOBS) $(MUTATE_ARGS)
+bench-campaign: setup  ## campaign throughput on 1 and 2 workers vs the raw Verilated model (reports/bench/campaign.json)
+	$(PY) scripts/bench_campaign.py

@@ -4,6 +4,7 @@
     .venv/bin/python scripts/regress.py smoke [--sim icarus|verilator|both] [--seed N]
                                               [--fault weight_bit|threshold|stuck_valid]
     .venv/bin/python scripts/regress.py full [--shards 2]          # Verilator
+    .venv/bin/python scripts/regress.py full --scheduler local|tcp://host:port  # on Dask
     .venv/bin/python scripts/regress.py quick|bench|demo ...
     .venv/bin/python scripts/regress.py replay reports/mismatch/<name>.case.json --sim S [--waves]
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
@@ -112,6 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2, help="simulators run at the same time")
     ap.add_argument("--no-waves", action="store_true", help="no waves replay of mismatches")
     ap.add_argument("--waves", action="store_true", help="replay: record an FST")
+    ap.add_argument("--scheduler", default=os.environ.get("SCHEDULER") or (
+        "cluster" if os.environ.get("CLUSTER") else None),
+                    help="run the level on the Dask campaign runner (docs/campaigns.md): "
+                    "'local' (LocalCluster of --jobs workers), tcp://host:port, or 'cluster' "
+                    "(env CLUSTER); default: env SCHEDULER / CLUSTER, else threads")
     args = ap.parse_args(argv)
 
     if args.level == "replay":
@@ -132,8 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     print(f"regress {args.level}: simulators {', '.join(sims)}, seed {seed}, shards {shards}"
           + (f", FAULT {args.fault}" if args.fault else ""), flush=True)
-    results = run_levels(args.level, sims, seed, args.fault, shards, args.jobs,
-                         not args.no_waves)
+    if args.scheduler and not args.fault:
+        from tb.campaign.runner import campaign_client, regress_level
+
+        with campaign_client(args.jobs, None if args.scheduler in ("local", "cluster")
+                             else args.scheduler) as (client, where):
+            print(f"campaign runner: {where}", flush=True)
+            results = [regress_level(args.level, s, seed, client, waves=not args.no_waves)
+                       for s in sims]
+    else:
+        results = run_levels(args.level, sims, seed, args.fault, shards, args.jobs,
+                             not args.no_waves)
     junit = merge_junit()
     summary = write_summary(results, junit=junit)
     ok = True

@@ -46,6 +46,9 @@ from tb.paths import REPO_ROOT, SIM_BUILD_DIR, TB_DIR
 
 # the regression bench (tb/top) exports its functional coverage here (docs/regression.md)
 FUNC_DIRS = (FUNC_DIR, COV_DIR / "funcov")
+# the fuzz campaign's exports (make fuzz, docs/campaigns.md): read, never wiped by a coverage run,
+# so the datapath-corner bins it samples from the RTL appear in the report
+FUZZ_FUNC_DIR = REPO_ROOT / "reports" / "fuzz" / "funcov"
 HTML_DIR = COV_DIR / "html"
 EXCLUSIONS = EXCLUSIONS_FILE       # tb/coverage_exclusions.yaml
 TARGETS = {"line": 95.0, "branch": 95.0, "toggle": 90.0}
@@ -518,7 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         since = time.time()
         run_info = run_all(module_benches(args.only), args.jobs, not args.no_regress)
     dats = collect_dats(since)
-    funcs = [f for d in FUNC_DIRS for pat in ("*.xml", "*.yml") for f in sorted(d.glob(pat))]
+    funcs = [f for d in (*FUNC_DIRS, FUZZ_FUNC_DIR) for pat in ("*.xml", "*.yml")
+             for f in sorted(d.glob(pat))]
     summary = build_report(dats, funcs, run_info, html=not args.no_html)
     summary["total_seconds"] = round(time.monotonic() - t0, 1)
     (COV_DIR / "summary.json").write_text(json.dumps(summary, indent=1))

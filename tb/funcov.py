@@ -546,3 +546,79 @@ def check(bins: Mapping[str, CoverBin], exclusions: Sequence[Mapping[str, Any]])
             rep.unhit.append(key)
     rep.problems += [f"exclusion {raw!r} matches no bin" for raw, n in used.items() if n == 0]
     return rep
+
+
+# ---------------------------------------------------------------------------------------------
+# datapath corners (sampled from the RTL by the campaign monitor, tb/campaign/sim.py)
+
+DATAPATH_BINS = ("count_saturated_at_T", "negative_sum_clamped", "acc_near_max",
+                 "acc_near_min", "theta=1", "theta=65535", "T=1", "T=255",
+                 "all_zero_layer_input", "argmax_tie")
+ACC_NEAR = 0.01                 # "within 1 % of ±2^31"
+_datapath_hook: Any = None
+
+
+def datapath_fire_labels(accs: Sequence[int], thetas: Sequence[int], t: int,
+                         ssf: bool) -> set[str]:
+    """Datapath bins of one FIRE cycle, from the fire units' exact accumulators (sum + bias),
+    θ and T as the RTL holds them. Lanes with θ = 0 (no output channel) never count as ssf
+    lanes; accumulator bins apply to every lane (an idle lane holds 0)."""
+    out: set[str] = set()
+    lim = 1 << 31
+    for acc, th in zip(accs, thetas):
+        if acc >= (1 - ACC_NEAR) * (lim - 1):
+            out.add("acc_near_max")
+        if acc <= -(1 - ACC_NEAR) * lim:
+            out.add("acc_near_min")
+        if not ssf or th < 1:
+            continue
+        if acc < 0:
+            out.add("negative_sum_clamped")
+        elif acc // th >= t:
+            out.add("count_saturated_at_T")
+        if th == 1:
+            out.add("theta=1")
+        if th == 65535:
+            out.add("theta=65535")
+    if ssf and any(th >= 1 for th in thetas):
+        if t == 1:
+            out.add("T=1")
+        if t == 255:
+            out.add("T=255")
+    return out
+
+
+def datapath_trace_labels(bundle: Bundle, x1: np.ndarray, events: np.ndarray) -> set[str]:
+    """Datapath bins of one inference from the trace events the RTL wrote (E, 4): a layer whose
+    whole input is zero (the input itself, or every event of the previous layer 0) and a tie
+    of the maximum among the last layer's outputs."""
+    out: set[str] = set()
+    ev = np.asarray(events, np.int64).reshape(-1, 4)
+    if not np.asarray(x1).any():
+        out.add("all_zero_layer_input")
+    n = len(bundle.layers)
+    for li in range(n - 1):
+        vals = ev[ev[:, 1] == li, 3]
+        if vals.size and not vals.any():
+            out.add("all_zero_layer_input")
+    last = ev[ev[:, 1] == n - 1, 3]
+    if last.size > 1 and int((last == last.max()).sum()) > 1:
+        out.add("argmax_tie")
+    return out
+
+
+def sample_datapath(labels: Iterable[str]) -> None:
+    """Sample datapath-corner bins (``sparrow.datapath.corner``). The cover point is created on
+    the first call, so only runs that monitor the datapath (``make fuzz``) export it."""
+    global _datapath_hook
+    labels = frozenset(labels)
+    bad = labels - set(DATAPATH_BINS)
+    if bad:
+        raise ValueError(f"sample_datapath: unknown bins {sorted(bad)}")
+    if _datapath_hook is None:
+        @CoverPoint(f"{ROOT}.datapath.corner", xf=lambda f: f, rel=_member,
+                    bins=list(DATAPATH_BINS), inj=False)
+        def _hook(facts: frozenset[str]) -> None:
+            """Sampling hook of the datapath point."""
+        _datapath_hook = _hook
+    _datapath_hook(labels)

@@ -58,6 +58,7 @@ from tb.regress import (
 )
 from tb.stream import HandshakeMonitor, StreamSource, TraceMonitor
 from tb.top.harness import Harness
+from tb.campaign.sim import test_campaign  # noqa: F401,E402  (campaign jobs; tb/campaign/sim.py)
 
 LOG = get_logger("top")
 

@@ -67,3 +67,9 @@ coverage: setup  ## Verilator line/branch/toggle + functional coverage of rtl/ (
 clean:  ## remove build products and reports (keeps .venv)
 	rm -rf sim_build reports tb/*/sim_build tb/*/results.xml tb/*/*.fst .pytest_cache
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+# formal proofs of the RTL (docs/formal.md): SymbiYosys (YoWASP) + yices; every proof, cover and
+# expect-fail mutant; reports/formal/summary.{json,md}. FORMAL_ONLY="unit[:task] ..." runs a subset.
+.PHONY: formal
+formal: setup  ## formal proofs, covers and expect-fail mutants of the RTL (SymbiYosys; reports/formal/)
+	nice -n 10 $(PY) -m formal.run --jobs $(JOBS) $(if $(FORMAL_ONLY),--only $(FORMAL_ONLY))

@@ -276,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("yowasp-sby", path=sby_env()["PATH"]) is None:
         print("formal: yowasp-sby not found (run make setup)", file=sys.stderr)
         return 2
+    args.build = args.build.resolve()
+    args.out = args.out.resolve()
     args.build.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
 

@@ -85,17 +85,22 @@ module mac_array #(
         f_sum_q     <= sum_o;
     end
 
-    wire [LANES-1:0] f_acc_ok_d, f_hold_ok_d, f_clr_ok_d;
+    // per lane: the registered term is the exact product (|w*x| <= 32640 fits 17 bits), and
+    // the sum moves by exactly that term when enabled, not at all otherwise
+    wire [LANES-1:0] f_acc_ok_d, f_hold_ok_d, f_clr_ok_d, f_prod_ok_d;
     genvar f_m;
     generate
         for (f_m = 0; f_m < LANES; f_m = f_m + 1) begin : g_f_lane
             wire signed [SUM_W-1:0] f_now_d  = sum_o[SUM_W*f_m +: SUM_W];
             wire signed [SUM_W-1:0] f_was_d  = f_sum_q[SUM_W*f_m +: SUM_W];
-            // w*x in 17 bits is exact (|w*x| <= 32640), then sign-extended to the lane sum
-            wire signed [16:0]      f_p17_d  = $signed({1'b0, f_x_q}) * $signed(f_w_q[8*f_m +: 8]);
-            wire signed [SUM_W-1:0] f_prod_d = {{(SUM_W - 17){f_p17_d[16]}}, f_p17_d};
+            wire signed [31:0]      f_w32_d  = $signed(w_i[8*f_m +: 8]);
+            wire signed [31:0]      f_x32_d  = $signed({24'd0, x_i});
+            wire signed [31:0]      f_p32_d  = f_w32_d * f_x32_d;
+            reg  signed [SUM_W-1:0] f_term_q;
+            always @(posedge clk) f_term_q <= g_lane[f_m].term_d;
             wire f_go_d = !f_clr_q && f_en_q && f_lane_en_q[f_m];
-            assign f_acc_ok_d[f_m]  = !f_go_d || (f_now_d == f_was_d + f_prod_d);
+            assign f_prod_ok_d[f_m] = ({{(SUM_W - 32){f_p32_d[31]}}, f_p32_d} == g_lane[f_m].term_d);
+            assign f_acc_ok_d[f_m]  = !f_go_d || (f_now_d == f_was_d + f_term_q);
             assign f_hold_ok_d[f_m] = f_clr_q || f_go_d || (f_now_d == f_was_d);
             assign f_clr_ok_d[f_m]  = !f_clr_q || (f_now_d == 0);
         end
@@ -103,6 +108,7 @@ module mac_array #(
 
     always @(*) if (f_past_q) begin
         ap_mac_accumulate: assert (&f_acc_ok_d);
+        ap_mac_product: assert (&f_prod_ok_d);
         ap_mac_hold: assert (&f_hold_ok_d);
         ap_mac_clear: assert (&f_clr_ok_d);
         if (!f_clr_q && f_x_q == 0) ap_mac_zero: assert (sum_o == f_sum_q);
@@ -110,6 +116,7 @@ module mac_array #(
     always @(*) if (f_past_q) begin
         cv_mac_accumulate: cover (!f_clr_q && f_en_q && &f_lane_en_q && f_x_q == 8'd255
                                   && f_w_q[7:0] == 8'h80 && sum_o != f_sum_q);
+        cv_mac_product: cover (x_i == 8'd255 && w_i[7:0] == 8'h80);
         cv_mac_hold: cover (!f_clr_q && f_en_q && f_lane_en_q == 1 && f_x_q != 0 && f_w_q[15:8] != 0);
         cv_mac_clear: cover (f_clr_q && f_sum_q != 0);
         cv_mac_zero: cover (!f_clr_q && f_en_q && f_x_q == 0 && f_w_q != 0 && f_sum_q != 0);

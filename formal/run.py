@@ -55,6 +55,9 @@ class Job:
 
 BUILD = "build parameters"
 JOBS: tuple[Job, ...] = (
+    # the deepest jobs first, so that they start at once when jobs run in parallel
+    Job("sparrow_top", "cover", "cover", f"{BUILD}: whole inferences from reset through APB"),
+    Job("sparrow_top", "nox", "bounded", "two-copy miter (formal/top_nox.sv), BMC depth 8 from reset"),
     Job("ssf_fire", "full", "prove", f"{BUILD} (ACC_W 32, CNT_W 8, TH_W 16); divider proven step by step"),
     Job("ssf_fire", "small", "prove", "reduced widths ACC_W 12, CNT_W 4, TH_W 6: end-to-end floor equations"),
     Job("ssf_fire", "cover", "cover", "reduced widths ACC_W 12, CNT_W 4, TH_W 6"),
@@ -76,9 +79,12 @@ JOBS: tuple[Job, ...] = (
     Job("apb_regs", "cover", "cover", BUILD),
     Job("apb_regs", "mut_busy_desc", "mutant", "descriptor writes accepted while the core runs"),
     Job("ctrl", "prove", "prove", f"{BUILD}; table stable while not idle"),
+    Job("ctrl", "check", "prove", f"{BUILD}: error code = docs §6 rules (combinational)"),
     Job("ctrl", "cover", "cover", BUILD),
     Job("ctrl", "mut_code7", "mutant", "code 7 refuses a table ending at the last weight word"),
     Job("ctrl", "mut_zero_skip", "mutant", "zero inputs read their weight word"),
+    Job("sparrow_top", "prove", "prove", f"{BUILD}; submodule properties proven in their own jobs"),
+    Job("sparrow_top", "mut_irq", "mutant", "irq without done (apb_regs)"),
 )
 
 

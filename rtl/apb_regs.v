@@ -409,6 +409,7 @@ module apb_regs #(
             if (f_acc_d && !pwrite && !pslverr && a == 16'h0200 + {8'd0, f_k, 2'b00})
                 ap_apb_desc_readback: assert (prdata == f_word_q);
             ap_apb_desc_fields: assert (f_field_ok_d);
+            ap_apb_desc_store: assert (desc_q[f_k] == f_word_q);
             if (f_rst_q) ap_apb_reset: assert (num_layers_o == 0 && !irq_o && desc_o == 0);
         end
     end
@@ -425,6 +426,7 @@ module apb_regs #(
         cv_apb_num_layers: cover (f_write_q && f_addr_q == 16'h0010 && f_wdata_q[3:0] == 4'd5);
         cv_apb_desc_readback: cover (f_acc_d && !pwrite && !pslverr && a == 16'h0200 + {8'd0, f_k, 2'b00}
                                      && f_word_q != 0);
+        cv_apb_desc_store: cover (f_k == 6'd37 && desc_q[f_k] == 32'h0102_0304);
         cv_apb_desc_fields: cover (f_k == 6'd11 && f_word_q == 32'h0005_0007);
         cv_apb_reset: cover (f_rst_q && f_nl_q != 0);
     end

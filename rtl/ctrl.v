@@ -602,30 +602,39 @@ module ctrl #(
     end
     always @(*) if (f_past_q && !idle_o) assume (num_layers_i == f_nl_q && desc_i == f_desc_q);
 
-    // docs §6 error codes restated for the layer being checked, 32-bit arithmetic
+    // docs §6 error codes restated for the layer being checked. The products are the RTL's
+    // (in_size_d, out_size_d, lo_end_d, words_d: a SAT solver cannot afford a second multiplier
+    // to compare against); ap_ctrl_check_operands proves their operand truncations lossless
+    // whenever a rule reads them, so these are the exact integer products there.
     wire [DESC_W-1:0] f_pd_d = desc_i[(layer_q - 3'd1)*DESC_W +: DESC_W];   // previous layer
     wire [31:0] m_cin   = {16'd0, d_cin},  m_lin  = {16'd0, d_lin};
     wire [31:0] m_cout  = {16'd0, d_cout}, m_lout = {16'd0, d_lout};
     wire [31:0] m_k     = {24'd0, d_k},    m_s    = {24'd0, d_s},   m_p = {24'd0, d_p};
     // the previous layer's output shape (it passed its check: Cout <= 256, Lout <= 1024)
     wire [31:0] m_pcout = {23'd0, prev_cout_q}, m_plout = {21'd0, prev_lout_q};
-    wire [31:0] m_groups = (m_cout + 32'd7) / 32'd8;
-    wire [31:0] m_span   = m_lin + 32'd2 * m_p;
+    wire [31:0] m_groups = (m_cout + 32'd7) >> 3;                        // ceil(Cout / 8)
+    wire [31:0] m_span   = m_lin + m_p + m_p;                            // Lin + 2P
+    wire [31:0] m_t      = {15'd0, lo_end_d};                            // (Lout - 1) * S
     wire        m_last   = ({1'b0, layer_q} + 4'd1 == num_layers_i);
     wire m1  = num_layers_i == 4'd0 || num_layers_i > 4'd8;
     wire m2  = d_kind ? (m_cin < 1 || m_cin > 4096 || m_cout < 1 || m_cout > 256 || m_lin != 1 || m_lout != 1)
                       : (m_cin < 1 || m_cin > 256 || m_cout < 1 || m_cout > 256
                          || m_lin < 1 || m_lin > 1024 || m_lout < 1 || m_lout > 1024);
-    wire m3  = m_cin * m_lin > 4096 || m_cout * m_lout > 4096;
+    wire m3  = {8'd0, in_size_d} > 32'd4096 || {12'd0, out_size_d} > 32'd4096;
     wire m4  = d_kind ? (m_k != 1 || m_s != 1 || m_p != 0)
                       : (m_k < 1 || m_k > 32 || m_s < 1 || m_s > 32 || m_p > 31);
-    // Lout = floor((Lin + 2P - K) / S) + 1  <=>  Lin + 2P >= K and (Lout-1)*S <= Lin + 2P - K < Lout*S
-    wire m5  = !d_kind && (m_span < m_k || (m_lout - 32'd1) * m_s > m_span - m_k || m_lout * m_s <= m_span - m_k);
+    // Lout = floor((Lin + 2P - K) / S) + 1  <=>  (Lout-1)*S + K <= Lin + 2P < (Lout-1)*S + S + K
+    wire m5  = m_t + m_k > m_span || m_t + m_s + m_k <= m_span;
     wire m6  = layer_q != 3'd0 && (d_kind ? m_cin != {19'd0, prev_size_q} : (m_cin != m_pcout || m_lin != m_plout));
-    wire m7  = {16'd0, d_wbase} + m_groups * m_cin * m_k > 2048;
-    wire m8  = {16'd0, d_bbase} + m_groups > 128;
+    wire m7  = {16'd0, d_wbase} + {7'd0, words_d} > 32'd2048;          // w_base + G*Cin*K
+    wire m8  = {16'd0, d_bbase} + m_groups > 32'd128;
     wire m9  = (d_ssf && d_t == 8'd0) || (!d_ssf && !m_last);
-    wire m10 = m_last && m_cout * m_lout > 16;
+    wire m10 = m_last && {12'd0, out_size_d} > 32'd16;
+    // the truncated product operands lose nothing where the rules read them
+    wire m_ops_ok = (m1 || m2 || (d_cin[15:13] == 0 && d_lin[15:11] == 0 && d_cout[15:9] == 0
+                                  && d_lout[15:11] == 0 && m_groups == {26'd0, groups_d}))
+                 && (m1 || m2 || m3 || m4 || (d_k[7:6] == 0 && d_s[7:6] == 0 && d_p[7:5] == 0
+                                              && {21'd0, lout_m1_d} == m_lout - 32'd1));
     wire [3:0] m_code = m1 ? 4'd1 : m2 ? 4'd2 : m3 ? 4'd3 : m4 ? 4'd4 : m5 ? 4'd5 : m6 ? 4'd6
                       : m7 ? 4'd7 : m8 ? 4'd8 : m9 ? 4'd9 : m10 ? 4'd10 : 4'd0;
 
@@ -637,6 +646,7 @@ module ctrl #(
             if (f_go_q) ap_ctrl_start: assert (state_q == S_CHECK && layer_q == 0 && !done_o && !error_o
                                                && cnt_cycles_o == 0 && cnt_load_o == 0 && cnt_macs_o == 0);
             if (state_q == S_CHECK) ap_ctrl_check_code: assert (code_d == m_code);
+            if (state_q == S_CHECK) ap_ctrl_check_operands: assert (m_ops_ok);
             if (state_q == S_CHECK && layer_q != 3'd0)
                 ap_ctrl_prev_shape: assert (prev_cout_q == f_pd_d[50:42] && prev_lout_q == f_pd_d[68:58]
                                             && {19'd0, prev_size_q} == {16'd0, f_pd_d[57:42]} * {16'd0, f_pd_d[73:58]});
@@ -661,6 +671,7 @@ module ctrl #(
         cv_ctrl_check_code: cover (state_q == S_CHECK && layer_q == 3'd1 && code_d == 4'd6);
         cv_ctrl_prev_shape: cover (state_q == S_CHECK && layer_q == 3'd1 && prev_size_q == 13'd12);
         cv_ctrl_run_clear: cover (busy_o && f_done_q == 1'b0 && cnt_cycles_o == 32'd3);
+        cv_ctrl_check_operands: cover (state_q == S_CHECK && code_d == 4'd7 && d_cin == 16'd256 && d_k == 8'd32);
         cv_ctrl_check_layer: cover (state_q == S_CHECK && layer_q == 3'd2);
         cv_ctrl_check_error: cover (f_bad_q && f_code_q == 4'd7);
         cv_ctrl_check_pass: cover (f_pass_q && f_layer_q == 3'd1);

@@ -411,9 +411,8 @@ module sparrow_top #(
     always @(*) if (f_past_q) begin
         if (!trace_valid) ap_top_trace_idle: assert (trace_layer == 3'd0 && trace_index == 12'd0 && trace_value == 32'sd0);
         // an event only in a WRITE cycle: busy, after the FIRE cycle or another WRITE
-        if (trace_valid) ap_top_trace_write: assert (busy_d && !f_rst_q && (f_fire_q || f_wr_q)
-                                                     && !fire_valid_d && !mac_en_d);
-        if (irq) ap_top_irq: assert (done_d && idle_d);
+        if (trace_valid) ap_top_trace_write: assert (busy_d && !f_rst_q && (f_fire_q || f_wr_q) && !fire_valid_d);
+        if (irq) ap_top_irq: assert (done_d);
     end
     always @(*) if (f_past_q) begin
         cv_top_trace_idle: cover (!trace_valid && busy_d);

@@ -15,7 +15,7 @@ Writes ``reports/formal/summary.json`` (spec §5 keys ``properties``, ``proven``
 job is declared bounded), every cover is reached, every property has its cover and every mutant is
 killed; 1 otherwise; 2 on bad usage or a missing tool.
 
-Usage: python -m formal.run [--quick] [--only UNIT[:TASK] ...] [--jobs N] [--out DIR] [--list]
+Usage: python -m formal.run [--quick] [--only UNIT[:TASK] ...] [--jobs N] [--reuse] [--out DIR] [--list]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,7 +58,7 @@ BUILD = "build parameters"
 JOBS: tuple[Job, ...] = (
     # the deepest jobs first, so that they start at once when jobs run in parallel
     Job("sparrow_top", "cover", "cover", f"{BUILD}: whole inferences from reset through APB"),
-    Job("sparrow_top", "nox", "bounded", "two-copy miter (formal/top_nox.sv), BMC depth 8 from reset"),
+    Job("sparrow_top", "nox", "bounded", "two-copy miter (formal/top_nox.sv), BMC depth 6 from reset"),
     Job("ssf_fire", "full", "prove", f"{BUILD} (ACC_W 32, CNT_W 8, TH_W 16); divider proven step by step"),
     Job("ssf_fire", "small", "prove", "reduced widths ACC_W 12, CNT_W 4, TH_W 6: end-to-end floor equations"),
     Job("ssf_fire", "cover", "cover", "reduced widths ACC_W 12, CNT_W 4, TH_W 6"),
@@ -148,6 +149,28 @@ def run_job(job: Job, build: Path, timeout: float) -> Result:
     except subprocess.TimeoutExpired:
         return Result(job, "TIMEOUT", time.monotonic() - t0, workdir=str(workdir))
     return parse_workdir(job, workdir, time.monotonic() - t0)
+
+
+def job_sources(job: Job) -> list[Path]:
+    """The .sby file of a job and the files of its [files] section."""
+    sby = FORMAL / f"{job.unit}.sby"
+    section = re.search(r"^\[files\]\n(.*?)(?=^\[|\Z)", sby.read_text(), re.S | re.M)
+    names = section.group(1).split() if section else []
+    return [sby, *((FORMAL / n).resolve() for n in names)]
+
+
+def reusable(job: Job, build: Path) -> Result | None:
+    """A finished result of ``job`` newer than every source it reads (RTL, formal/), or None."""
+    workdir = build / f"{job.unit}_{job.task}"
+    status = workdir / "status"
+    if not status.is_file() or status.read_text().split()[:1] not in (["PASS"], ["FAIL"]):
+        return None
+    if any(p.stat().st_mtime > status.stat().st_mtime for p in job_sources(job)):
+        return None
+    log = workdir / "logfile.txt"
+    found = re.findall(r"Elapsed clock time \[H:MM:SS \(secs\)\]: \S+ \((\d+)\)",
+                       log.read_text() if log.is_file() else "")
+    return parse_workdir(job, workdir, float(found[-1]) if found else 0.0)
 
 
 def job_ok(res: Result) -> bool:
@@ -266,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "reports" / "formal", help="report directory")
     ap.add_argument("--build", type=Path, default=REPO / "build" / "formal", help="sby work directories")
     ap.add_argument("--list", action="store_true", help="list the jobs and exit")
+    ap.add_argument("--reuse", action="store_true",
+                    help="take a job's finished PASS/FAIL result from the build directory when it is "
+                         "newer than every source, instead of running it again")
     args = ap.parse_args(argv)
     try:
         jobs = select_jobs(args.only, args.quick)
@@ -288,9 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
 
     def one(job: Job) -> Result:
-        res = run_job(job, args.build, args.timeout)
+        res = reusable(job, args.build) if args.reuse else None
+        reused = res is not None
+        if res is None:
+            res = run_job(job, args.build, args.timeout)
         print(f"formal: {job.name:28s} {job.kind:8s} {res.status:8s} "
-              f"{'ok' if job_ok(res) else 'NOT MET'} ({res.seconds:.0f} s)", flush=True)
+              f"{'ok' if job_ok(res) else 'NOT MET'} ({res.seconds:.0f} s{', reused' if reused else ''})",
+              flush=True)
         return res
 
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

@@ -123,3 +123,21 @@ def test_quick_proof_cover_and_mutant(tmp_path: Path) -> None:
     assert s["covers"] == s["covered"] >= 5
     assert s["mutants"] == s["killed"] == 1
     assert (tmp_path / "r" / "summary.md").read_text().startswith("# Formal verification summary")
+
+
+def test_reuse_only_fresh_finished_results(tmp_path: Path) -> None:
+    """--reuse takes a PASS/FAIL work directory newer than the job's sources, nothing else."""
+    import os
+    job = next(j for j in run.JOBS if j.name == "argmax:unit")
+    workdir = tmp_path / "argmax_unit"
+    workdir.mkdir()
+    (workdir / "x.xml").write_text(JUNIT)
+    (workdir / "logfile.txt").write_text("summary: Elapsed clock time [H:MM:SS (secs)]: 0:00:07 (7)\n")
+    (workdir / "status").write_text("PASS 0 1\n")
+    res = run.reusable(job, tmp_path)
+    assert res is not None and res.status == "PASS" and res.seconds == 7.0
+    old = min(p.stat().st_mtime for p in run.job_sources(job)) - 10
+    os.utime(workdir / "status", (old, old))
+    assert run.reusable(job, tmp_path) is None  # a source changed after the run
+    (workdir / "status").write_text("ERROR\n")
+    assert run.reusable(job, tmp_path) is None  # not a finished result

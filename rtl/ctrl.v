@@ -579,7 +579,7 @@ module ctrl #(
 
     reg [3:0]                   f_nl_q;
     reg [MAX_LAYERS*DESC_W-1:0] f_desc_q;
-    reg                         f_stop_q, f_go_q, f_idle_q, f_check_q, f_bad_q, f_pass_q, f_load_q;
+    reg                         f_stop_q, f_go_q, f_idle_q, f_bad_q, f_pass_q, f_load_q;
     reg                         f_done_q, f_error_q, f_fire_q, f_write_q;
     reg [3:0]                   f_code_q;
     reg [2:0]                   f_layer_q;
@@ -589,7 +589,6 @@ module ctrl #(
         f_stop_q  <= !rst_n || abort_i;
         f_go_q    <= rst_n && !abort_i && idle_o && start_i;
         f_idle_q  <= rst_n && !abort_i && idle_o && !start_i;
-        f_check_q <= rst_n && !abort_i && state_q == S_CHECK;
         f_bad_q   <= rst_n && !abort_i && state_q == S_CHECK && code_d != 4'd0;
         f_pass_q  <= rst_n && !abort_i && state_q == S_CHECK && code_d == 4'd0 && is_last_d;
         f_load_q  <= rst_n && !abort_i && state_q == S_LOAD && !load_last_i;
@@ -666,7 +665,7 @@ module ctrl #(
     end
     always @(*) if (f_past_q) begin
         cv_ctrl_state_legal: cover (state_q == S_WRITE && l_last_q);
-        cv_ctrl_abort: cover (f_stop_q && rst_n && f_check_q);
+        cv_ctrl_abort: cover (abort_i && rst_n && state_q == S_LOAD);
         cv_ctrl_start: cover (f_go_q && f_done_q);
         cv_ctrl_check_code: cover (state_q == S_CHECK && layer_q == 3'd1 && code_d == 4'd6);
         cv_ctrl_prev_shape: cover (state_q == S_CHECK && layer_q == 3'd1 && prev_size_q == 13'd12);

@@ -160,13 +160,19 @@ def job_sources(job: Job) -> list[Path]:
 
 
 def reusable(job: Job, build: Path) -> Result | None:
-    """A finished result of ``job`` newer than every source it reads (RTL, formal/), or None."""
+    """A finished PASS/FAIL result of ``job`` that ran on today's sources, or None."""
     workdir = build / f"{job.unit}_{job.task}"
     status = workdir / "status"
     if not status.is_file() or status.read_text().split()[:1] not in (["PASS"], ["FAIL"]):
         return None
-    if any(p.stat().st_mtime > status.stat().st_mtime for p in job_sources(job)):
+    sby, *files = job_sources(job)
+    config = workdir / "config.sby"  # written when the job started
+    if not config.is_file() or sby.stat().st_mtime > config.stat().st_mtime:
         return None
+    for src in files:  # sby ran on its own copies of the sources: they must be today's files
+        copy = workdir / "src" / src.name
+        if not copy.is_file() or copy.read_bytes() != src.read_bytes():
+            return None
     log = workdir / "logfile.txt"
     found = re.findall(r"Elapsed clock time \[H:MM:SS \(secs\)\]: \S+ \((\d+)\)",
                        log.read_text() if log.is_file() else "")

@@ -134,10 +134,19 @@ def test_reuse_only_fresh_finished_results(tmp_path: Path) -> None:
     (workdir / "x.xml").write_text(JUNIT)
     (workdir / "logfile.txt").write_text("summary: Elapsed clock time [H:MM:SS (secs)]: 0:00:07 (7)\n")
     (workdir / "status").write_text("PASS 0 1\n")
+    (workdir / "config.sby").write_text("[options]\n")
+    (workdir / "src").mkdir()
+    sby, *files = run.job_sources(job)
+    for src in files:
+        (workdir / "src" / src.name).write_bytes(src.read_bytes())
     res = run.reusable(job, tmp_path)
     assert res is not None and res.status == "PASS" and res.seconds == 7.0
-    old = min(p.stat().st_mtime for p in run.job_sources(job)) - 10
-    os.utime(workdir / "status", (old, old))
-    assert run.reusable(job, tmp_path) is None  # a source changed after the run
+    (workdir / "src" / files[0].name).write_text("// an older version\n")
+    assert run.reusable(job, tmp_path) is None  # the job ran on other sources
+    (workdir / "src" / files[0].name).write_bytes(files[0].read_bytes())
+    old = sby.stat().st_mtime - 10
+    os.utime(workdir / "config.sby", (old, old))
+    assert run.reusable(job, tmp_path) is None  # the .sby changed after the job started
+    os.utime(workdir / "config.sby")
     (workdir / "status").write_text("ERROR\n")
     assert run.reusable(job, tmp_path) is None  # not a finished result

@@ -2,6 +2,7 @@
 // with the same inputs and the same memory contents (formal/sram_sp_fn.v) but every
 // register free at step 0. After the reset cycle their outputs must be equal at every
 // step: no output depends on a value reset left unknown (X). Bounded (BMC) depth.
+// Environment: an APB3 master (below); inputs otherwise free, reset may come again.
 `default_nettype none
 
 module top_nox (
@@ -36,6 +37,26 @@ module top_nox (
     reg f_past_q = 1'b0;
     always @(posedge clk) f_past_q <= 1'b1;
     always @(*) if (!f_past_q) assume (!rst_n);
+
+    // environment: an APB3 master (as assumed by apb_regs.v): no transfer during reset, an
+    // access cycle repeats its setup cycle's address, direction and data, a setup is followed
+    // by its access. (A master that changes the address between setup and access reads a
+    // memory word that was never fetched: prdata is then unknown by design.)
+    reg        f_setup_q, f_pwrite_q;
+    reg [15:0] f_addr_q;
+    reg [31:0] f_wdata_q;
+    always @(posedge clk) begin
+        f_setup_q  <= psel && !penable;
+        f_pwrite_q <= pwrite;
+        f_addr_q   <= paddr;
+        f_wdata_q  <= pwdata;
+    end
+    always @(*) if (!rst_n) assume (!psel);
+    always @(*) if (f_past_q) begin
+        if (psel && penable) assume (f_setup_q && paddr == f_addr_q && pwrite == f_pwrite_q
+                                     && pwdata == f_wdata_q);
+        if (f_setup_q) assume (psel && penable);
+    end
 
     always @(*) if (f_past_q) begin
         ap_top_no_x: assert (prdata_a == prdata_b && pready_a == pready_b && pslverr_a == pslverr_b

@@ -62,7 +62,7 @@ module top_nox (
         ap_top_no_x: assert (prdata_a == prdata_b && pready_a == pready_b && pslverr_a == pslverr_b
                              && in_ready_a == in_ready_b && tv_a == tv_b && tl_a == tl_b && ti_a == ti_b
                              && tval_a == tval_b && irq_a == irq_b);
-        cv_top_no_x: cover (tv_a && tval_a != 0);
+        cv_top_no_x: cover (prdata_a != 0 && !pwrite && paddr[15:12] == 4'h4);   // a weight word read back
     end
 endmodule
 

@@ -58,14 +58,14 @@ demo: setup  ## the committed ECG model on real MIT-BIH test beats through the R
 .PHONY: data train sweep
 data: setup  ## fetch the real data if absent (offline: one-line error), verify checksums, build dataset caches
 	$(PY) scripts/make_data.py
-train: data  ## retrain the default bundles from fixed seeds (2 threads, ~21 min) and regenerate docs/results.md
-	$(PY) -m golden.cli train && $(PY) -m training.results
+train: data  ## retrain the default bundles from fixed seeds, then the 22 patient-specific ECG bundles, and regenerate docs/results.md
+	$(PY) -m golden.cli train && $(PY) -m training.patient build && $(PY) -m training.results
 sweep: data  ## the T / network-size sweep behind models/ecg/sweep*.png
 	$(PY) -m training.sweep && $(PY) -m training.results
 
 .PHONY: coverage
 coverage: setup  ## Verilator line/branch/toggle + functional coverage of rtl/ (reports/coverage/; fails under target)
-	$(PY) scripts/coverage.py --jobs $(JOBS) $(MUTATE_ARGS)
+	$(PY) scripts/coverage.py --jobs $(JOBS)
 
 clean:  ## remove build products and reports (keeps .venv)
 	rm -rf sim_build reports tb/*/sim_build tb/*/results.xml tb/*/*.fst .pytest_cache
@@ -88,3 +88,9 @@ mutate: setup  ## yosys mutants of every rtl/ module vs their bench + top smoke:
 	$(PY) -m tb.campaign.mutate $(if $(filter-out 0,$(MUTANTS)),--sample $(MUTANTS)) $(if $(SEED),--seed $(SEED)) --jobs $(JOBS) $(MUTATE_ARGS)
 bench-campaign: setup  ## campaign throughput on 1 and 2 workers vs the raw Verilated model (reports/bench/campaign.json)
 	$(PY) scripts/bench_campaign.py
+
+# formal proofs of the RTL (docs/formal.md): SymbiYosys (YoWASP) + yices; every proof, cover and
+# expect-fail mutant; reports/formal/summary.{json,md}. FORMAL_ONLY="unit[:task] ..." runs a subset.
+.PHONY: formal
+formal: setup  ## formal proofs, covers and expect-fail mutants of the RTL (SymbiYosys; reports/formal/)
+	nice -n 10 $(PY) -m formal.run --jobs $(JOBS) $(if $(FORMAL_ONLY),--only $(FORMAL_ONLY))

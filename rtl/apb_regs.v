@@ -207,7 +207,11 @@ module apb_regs #(
     assign start_o      = wr_ctrl_d && pwdata[CTRL_START_LSB];
     assign abort_o      = wr_ctrl_d && pwdata[CTRL_ABORT_LSB];
     assign num_layers_o = num_layers_q;
+`ifdef FORMAL_MUTANT_TOP_IRQ
+    assign irq_o        = irq_en_q;  // mutant: irq without done
+`else
     assign irq_o        = done_i && irq_en_q;
+`endif
 
     // Descriptor table: per layer only the DESC_W field bits are stored, packed
     // as on desc_o; a write updates the fields of the addressed word.
@@ -341,9 +345,143 @@ module apb_regs #(
               || (!pwrite && in_mem_d && !mem_rd_q);
 
     assign prdata  = (access_d && !pwrite && !err_d) ? rdata_d : 32'd0;
+`ifdef FORMAL_MUTANT_APB_BUSY_DESC
+    assign pslverr = access_d && (err_d && !(pwrite && in_desc_d));  // mutant: busy desc writes accepted
+`else
     assign pslverr = access_d && err_d;
+`endif
     assign pready  = 1'b1;
 
+`ifdef FORMAL
+    // ------------------------------------------------------------------
+    // Formal properties (docs/formal.md, formal/apb_regs.sby), on the ports
+    // against the rules of docs/architecture.md §6 restated below. Environment:
+    // an APB3 master (every access cycle follows a setup cycle of the same
+    // transfer; a setup cycle is always followed by its access cycle; no
+    // transfer during reset).
+    // ------------------------------------------------------------------
+    reg f_past_q = 1'b0;
+    always @(posedge clk) f_past_q <= 1'b1;
+    always @(*) if (!f_past_q) assume (!rst_n);
+
+    reg        f_setup_q, f_idle_q, f_rst_q, f_write_q, f_err_q, f_access_q;
+    reg [15:0] f_addr_q;
+    reg [31:0] f_wdata_q;
+    reg        f_pwrite_q;
+    reg [3:0]  f_nl_q;
+    reg        f_irq_en_q;
+    reg [MAX_LAYERS*DESC_W-1:0] f_desc_q;
+    always @(posedge clk) begin
+        f_setup_q  <= psel && !penable;
+        f_idle_q   <= core_idle_i;
+        f_rst_q    <= !rst_n;
+        f_addr_q   <= paddr;
+        f_wdata_q  <= pwdata;
+        f_pwrite_q <= pwrite;
+        f_access_q <= rst_n && psel && penable;
+        f_write_q  <= rst_n && psel && penable && pwrite && !pslverr;
+        f_err_q    <= rst_n && pslverr;
+        f_nl_q     <= num_layers_o;
+        f_irq_en_q <= irq_en_q;
+        f_desc_q   <= desc_o;
+    end
+    always @(*) if (!rst_n) assume (!psel);   // the master shares the reset
+    always @(*) if (f_past_q) begin
+        if (psel && penable) assume (f_setup_q && paddr == f_addr_q && pwrite == f_pwrite_q
+                                     && pwdata == f_wdata_q);
+        if (f_setup_q) assume (psel && penable);
+    end
+
+    // docs §6: the map, the access rights and the ownership rule
+    wire [15:0] a = paddr;
+    wire        f_aligned_d = (a[1:0] == 2'b00);
+    wire        f_reg_d     = f_aligned_d && a <= 16'h00FF;
+    wire        f_ro_d      = f_reg_d && (a == 16'h0000 || a == 16'h0004 || a == 16'h000C || a == 16'h0014
+                                       || (a >= 16'h0020 && a <= 16'h0030));
+    wire        f_rw_d      = f_reg_d && (a == 16'h0008 || a == 16'h0010 || a == 16'h0018);
+    wire        f_logit_d   = f_aligned_d && a >= 16'h0100 && a <= 16'h013C;
+    wire        f_desc_d    = f_aligned_d && a >= 16'h0200 && a <= 16'h02FC;
+    wire        f_mem_d     = f_aligned_d && ((a >= 16'h1000 && a <= 16'h2FFF) || (a >= 16'h4000 && a <= 16'h7FFF));
+    wire        f_owned_d   = pwrite ? !core_idle_i : !f_idle_q;   // core owns it when the access is issued
+    wire        f_err_d     = !(f_ro_d || f_rw_d || f_logit_d || f_desc_d || f_mem_d)
+                           || (pwrite && (f_ro_d || f_logit_d))
+                           || (f_owned_d && (f_mem_d || (pwrite && (f_desc_d || a == 16'h0010))));
+
+    // one descriptor word k (reserved words 6, 7 excluded), tracked as the host wrote it
+    (* anyconst *) wire [5:0] f_k;
+    reg [31:0] f_word_q;
+    always @(posedge clk) begin
+        if (!rst_n) f_word_q <= 32'd0;
+        else if (psel && penable && pwrite && !pslverr && a == 16'h0200 + {8'd0, f_k, 2'b00}) f_word_q <= pwdata;
+    end
+    always @(*) assume (f_k[2:0] < 3'd6);
+    wire [DESC_W-1:0] f_dl_d = desc_o[f_k[5:3]*DESC_W +: DESC_W];
+    // the bits of word k that hold fields (docs §6 descriptor table); the rest read 0
+    reg [31:0] f_mask_d;
+    always @(*) begin
+        case (f_k[2:0])
+            3'd0:    f_mask_d = 32'h0000_FF03;
+            3'd1:    f_mask_d = 32'hFFFF_FFFF;
+            3'd2:    f_mask_d = 32'hFFFF_FFFF;
+            3'd3:    f_mask_d = 32'h00FF_FFFF;
+            default: f_mask_d = 32'h0000_FFFF;
+        endcase
+    end
+    reg f_field_ok_d;
+    always @(*) begin
+        case (f_k[2:0])
+            3'd0:    f_field_ok_d = f_dl_d[0] == f_word_q[0] && f_dl_d[1] == f_word_q[1] && f_dl_d[9:2] == f_word_q[15:8];
+            3'd1:    f_field_ok_d = f_dl_d[25:10] == f_word_q[15:0] && f_dl_d[41:26] == f_word_q[31:16];
+            3'd2:    f_field_ok_d = f_dl_d[57:42] == f_word_q[15:0] && f_dl_d[73:58] == f_word_q[31:16];
+            3'd3:    f_field_ok_d = f_dl_d[81:74] == f_word_q[7:0] && f_dl_d[89:82] == f_word_q[15:8]
+                                 && f_dl_d[97:90] == f_word_q[23:16];
+            3'd4:    f_field_ok_d = f_dl_d[113:98] == f_word_q[15:0];
+            default: f_field_ok_d = f_dl_d[129:114] == f_word_q[15:0];
+        endcase
+    end
+
+    wire f_acc_d = psel && penable;
+    always @(*) begin
+        ap_apb_pready: assert (pready);
+        if (!f_acc_d) ap_apb_err_phase: assert (!pslverr);
+        if (!(f_acc_d && !pwrite)) ap_apb_rdata_zero: assert (prdata == 32'd0);
+        if (f_past_q) begin
+            if (f_acc_d) ap_apb_err_rules: assert (pslverr == f_err_d);
+            if (pslverr) ap_apb_refused_strobes: assert (prdata == 0 && !start_o && !abort_o
+                                                          && !wmem_we_o && !bmem_we_o && !tmem_we_o);
+            if (!f_rst_q && !f_write_q)
+                ap_apb_refused_state: assert (num_layers_o == f_nl_q && irq_en_q == f_irq_en_q && desc_o == f_desc_q);
+            if (f_acc_d && !pwrite && a == 16'h0000) ap_apb_id: assert (prdata == ID_VALUE);
+            if (f_acc_d && !pwrite && a == 16'h0004) ap_apb_params: assert (prdata == 32'h1020_0808);
+            ap_apb_ctrl: assert (start_o == (f_acc_d && pwrite && a == 16'h0008 && pwdata[0])
+                                 && abort_o == (f_acc_d && pwrite && a == 16'h0008 && pwdata[1]));
+            if (f_write_q && f_addr_q == 16'h0010) ap_apb_num_layers: assert (num_layers_o == f_wdata_q[3:0]);
+            if (f_acc_d && !pwrite && !pslverr && a == 16'h0200 + {8'd0, f_k, 2'b00})
+                ap_apb_desc_readback: assert (prdata == (f_word_q & f_mask_d));
+            ap_apb_desc_fields: assert (f_field_ok_d);
+            if (f_acc_d && !pwrite && !pslverr && f_desc_d && a[4:2] >= 3'd6)
+                ap_apb_desc_reserved: assert (prdata == 32'd0);
+            if (f_rst_q) ap_apb_reset: assert (num_layers_o == 0 && !irq_o && desc_o == 0);
+        end
+    end
+    always @(*) if (f_past_q) begin
+        cv_apb_pready: cover (f_acc_d && pwrite && !pslverr);
+        cv_apb_err_phase: cover (f_setup_q && f_acc_d && pslverr);
+        cv_apb_rdata_zero: cover (f_acc_d && pwrite && pwdata != 0);
+        cv_apb_err_rules: cover (f_acc_d && !pwrite && f_mem_d && core_idle_i && !f_idle_q);
+        cv_apb_refused_strobes: cover (pslverr && pwrite && f_mem_d);
+        cv_apb_refused_state: cover (f_err_q && f_pwrite_q && f_addr_q == 16'h0010);
+        cv_apb_id: cover (f_acc_d && !pwrite && a == 16'h0000);
+        cv_apb_params: cover (f_acc_d && !pwrite && a == 16'h0004);
+        cv_apb_ctrl: cover (start_o);
+        cv_apb_num_layers: cover (f_write_q && f_addr_q == 16'h0010 && f_wdata_q[3:0] == 4'd5);
+        cv_apb_desc_readback: cover (f_acc_d && !pwrite && !pslverr && a == 16'h0200 + {8'd0, f_k, 2'b00}
+                                     && f_word_q != 0);
+        cv_apb_desc_reserved: cover (f_acc_d && !pwrite && !pslverr && f_desc_d && a[4:2] == 3'd7);
+        cv_apb_desc_fields: cover (f_k == 6'd11 && f_word_q == 32'h0005_0007);
+        cv_apb_reset: cover (f_rst_q && f_nl_q != 0);
+    end
+`endif
 endmodule
 
 `default_nettype wire

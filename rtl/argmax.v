@@ -33,7 +33,13 @@ module argmax #(
     reg signed [ACC_W-1:0] best_val_q;
     reg                    seen_q;
 
+`ifdef FORMAL_MUTANT_ARGMAX_TIE
+    wire take_d = in_valid && (!seen_q || (value_i >= best_val_q));  // mutant: a tie replaces
+`elsif FORMAL_MUTANT_ARGMAX_FIRST
+    wire take_d = in_valid && (value_i > best_val_q);  // mutant: the first value is not taken as such
+`else
     wire take_d = in_valid && (!seen_q || (value_i > best_val_q));
+`endif
 
     always @(posedge clk) begin
         if (!rst_n || clr) begin
@@ -51,6 +57,49 @@ module argmax #(
     assign best_val_o = best_val_q;
     assign seen_o     = seen_q;
 
+`ifdef FORMAL
+    // ------------------------------------------------------------------
+    // Formal properties (docs/formal.md, formal/argmax.sby): the first value
+    // after clr/reset is taken, a later one only if strictly greater.
+    // ------------------------------------------------------------------
+    reg f_past_q = 1'b0;
+    always @(posedge clk) f_past_q <= 1'b1;
+    always @(*) if (!f_past_q) assume (!rst_n);
+
+    reg                    f_clr_q, f_valid_q, f_seen_q;
+    reg signed [ACC_W-1:0] f_val_q, f_best_q;
+    reg        [IDX_W-1:0] f_idx_q, f_bidx_q;
+    always @(posedge clk) begin
+        f_clr_q   <= !rst_n || clr;
+        f_valid_q <= in_valid;
+        f_val_q   <= value_i;
+        f_idx_q   <= idx_i;
+        f_seen_q  <= seen_o;
+        f_best_q  <= best_val_o;
+        f_bidx_q  <= best_idx_o;
+    end
+    wire f_take_d = !f_clr_q && f_valid_q && (!f_seen_q || (f_val_q > f_best_q));
+
+    always @(*) begin
+        if (f_past_q) begin
+            if (!seen_o) ap_am_empty: assert (best_idx_o == 0 && best_val_o == 0);
+            if (f_clr_q) ap_am_clear: assert (!seen_o);
+            if (f_take_d) ap_am_take: assert (seen_o && best_val_o == f_val_q && best_idx_o == f_idx_q);
+            if (!f_clr_q && !f_take_d)
+                ap_am_keep: assert (seen_o == f_seen_q && best_val_o == f_best_q && best_idx_o == f_bidx_q);
+            if (!f_clr_q && f_seen_q) ap_am_monotone: assert (seen_o && best_val_o >= f_best_q);
+        end
+    end
+    always @(*) begin
+        cv_am_empty: cover (f_past_q && !seen_o && in_valid);
+        if (f_past_q) begin
+            cv_am_clear: cover (f_clr_q && f_seen_q);
+            cv_am_take: cover (f_take_d && f_seen_q);
+            cv_am_keep: cover (!f_clr_q && f_valid_q && f_seen_q && f_val_q == f_best_q);
+            cv_am_monotone: cover (!f_clr_q && f_seen_q && best_val_o > f_best_q);
+        end
+    end
+`endif
 endmodule
 
 `default_nettype wire

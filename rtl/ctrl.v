@@ -206,7 +206,11 @@ module ctrl #(
     wire bad6_d = (layer_q != 3'd0) &&
         (d_kind ? (d_cin != {3'd0, prev_size_q})
                 : ((d_cin != {7'd0, prev_cout_q}) || (d_lin != {5'd0, prev_lout_q})));
+`ifdef FORMAL_MUTANT_CTRL_CODE7
+    wire bad7_d = ({6'd0, wend_d} >= WMEM_DEPTH);  // mutant: a table ending at the last word refused
+`else
     wire bad7_d = ({6'd0, wend_d} > WMEM_DEPTH);
+`endif
     wire bad8_d = ({15'd0, bend_d} > BMEM_DEPTH);
     wire bad9_d = (d_ssf && (d_t == 8'd0)) || (!d_ssf && !is_last_d);
     wire bad10_d = is_last_d && ({12'd0, out_size_d} > MAX_CLASSES);
@@ -541,7 +545,11 @@ module ctrl #(
     assign act_wr_buf_o  = !layer_q[0];
     assign act_wr_addr_o = wr_addr_q[11:0];
 
+`ifdef FORMAL_MUTANT_CTRL_ZERO_SKIP
+    assign wmem_rd_o   = p1_v_q;  // mutant: zero inputs read their weight word too
+`else
     assign wmem_rd_o   = p1_v_q && x_nz_d;
+`endif
     assign wmem_addr_o = p1_w_q;
     assign bmem_rd_o   = (state_q == S_INIT);
     assign bmem_addr_o = b_addr_q;
@@ -566,6 +574,122 @@ module ctrl #(
     assign cnt_skips_o  = cnt_skips_q;
     assign cnt_load_o   = cnt_load_q;
 
+`ifdef FORMAL
+    // ------------------------------------------------------------------
+    // Formal properties (docs/formal.md, formal/ctrl.sby). Environment: the
+    // descriptor table and NUM_LAYERS do not change while the core is not
+    // idle (apb_regs refuses those writes: proven there).
+    // ------------------------------------------------------------------
+    reg f_past_q = 1'b0;
+    always @(posedge clk) f_past_q <= 1'b1;
+    always @(*) if (!f_past_q) assume (!rst_n);
+
+    reg [3:0]                   f_nl_q;
+    reg [MAX_LAYERS*DESC_W-1:0] f_desc_q;
+    reg                         f_stop_q, f_go_q, f_idle_q, f_bad_q, f_pass_q, f_load_q;
+    reg                         f_done_q, f_error_q, f_fire_q, f_write_q;
+    reg [3:0]                   f_code_q;
+    reg [2:0]                   f_layer_q;
+    always @(posedge clk) begin
+        f_nl_q    <= num_layers_i;
+        f_desc_q  <= desc_i;
+        f_stop_q  <= !rst_n || abort_i;
+        f_go_q    <= rst_n && !abort_i && idle_o && start_i;
+        f_idle_q  <= rst_n && !abort_i && idle_o && !start_i;
+        f_bad_q   <= rst_n && !abort_i && state_q == S_CHECK && code_d != 4'd0;
+        f_pass_q  <= rst_n && !abort_i && state_q == S_CHECK && code_d == 4'd0 && is_last_d;
+        f_load_q  <= rst_n && !abort_i && state_q == S_LOAD && !load_last_i;
+        f_code_q  <= code_d;
+        f_layer_q <= (code_d == 4'd1) ? 3'd0 : layer_q;
+        f_done_q  <= done_o;
+        f_error_q <= error_o;
+        f_fire_q  <= fire_valid_o;
+        f_write_q <= out_valid_o;
+    end
+    always @(*) if (f_past_q && !idle_o) assume (num_layers_i == f_nl_q && desc_i == f_desc_q);
+
+    // docs §6 error codes restated for the layer being checked. The products are the RTL's
+    // (in_size_d, out_size_d, lo_end_d, words_d: a SAT solver cannot afford a second multiplier
+    // to compare against); ap_ctrl_check_operands proves their operand truncations lossless
+    // whenever a rule reads them, so these are the exact integer products there.
+    wire [DESC_W-1:0] f_pd_d = desc_i[(layer_q - 3'd1)*DESC_W +: DESC_W];   // previous layer
+    wire [31:0] m_cin   = {16'd0, d_cin},  m_lin  = {16'd0, d_lin};
+    wire [31:0] m_cout  = {16'd0, d_cout}, m_lout = {16'd0, d_lout};
+    wire [31:0] m_k     = {24'd0, d_k},    m_s    = {24'd0, d_s},   m_p = {24'd0, d_p};
+    // the previous layer's output shape (it passed its check: Cout <= 256, Lout <= 1024)
+    wire [31:0] m_pcout = {23'd0, prev_cout_q}, m_plout = {21'd0, prev_lout_q};
+    wire [31:0] m_groups = (m_cout + 32'd7) >> 3;                        // ceil(Cout / 8)
+    wire [31:0] m_span   = m_lin + m_p + m_p;                            // Lin + 2P
+    wire [31:0] m_t      = {15'd0, lo_end_d};                            // (Lout - 1) * S
+    wire        m_last   = ({1'b0, layer_q} + 4'd1 == num_layers_i);
+    wire m1  = num_layers_i == 4'd0 || num_layers_i > 4'd8;
+    wire m2  = d_kind ? (m_cin < 1 || m_cin > 4096 || m_cout < 1 || m_cout > 256 || m_lin != 1 || m_lout != 1)
+                      : (m_cin < 1 || m_cin > 256 || m_cout < 1 || m_cout > 256
+                         || m_lin < 1 || m_lin > 1024 || m_lout < 1 || m_lout > 1024);
+    wire m3  = {8'd0, in_size_d} > 32'd4096 || {12'd0, out_size_d} > 32'd4096;
+    wire m4  = d_kind ? (m_k != 1 || m_s != 1 || m_p != 0)
+                      : (m_k < 1 || m_k > 32 || m_s < 1 || m_s > 32 || m_p > 31);
+    // Lout = floor((Lin + 2P - K) / S) + 1  <=>  (Lout-1)*S + K <= Lin + 2P < (Lout-1)*S + S + K
+    wire m5  = m_t + m_k > m_span || m_t + m_s + m_k <= m_span;
+    wire m6  = layer_q != 3'd0 && (d_kind ? m_cin != {19'd0, prev_size_q} : (m_cin != m_pcout || m_lin != m_plout));
+    wire m7  = {16'd0, d_wbase} + {7'd0, words_d} > 32'd2048;          // w_base + G*Cin*K
+    wire m8  = {16'd0, d_bbase} + m_groups > 32'd128;
+    wire m9  = (d_ssf && d_t == 8'd0) || (!d_ssf && !m_last);
+    wire m10 = m_last && {12'd0, out_size_d} > 32'd16;
+    // the truncated product operands lose nothing where the rules read them
+    wire m_ops_ok = (m1 || m2 || (d_cin[15:13] == 0 && d_lin[15:11] == 0 && d_cout[15:9] == 0
+                                  && d_lout[15:11] == 0 && m_groups == {26'd0, groups_d}))
+                 && (m1 || m2 || m3 || m4 || (d_k[7:6] == 0 && d_s[7:6] == 0 && d_p[7:5] == 0
+                                              && {21'd0, lout_m1_d} == m_lout - 32'd1));
+    wire [3:0] m_code = m1 ? 4'd1 : m2 ? 4'd2 : m3 ? 4'd3 : m4 ? 4'd4 : m5 ? 4'd5 : m6 ? 4'd6
+                      : m7 ? 4'd7 : m8 ? 4'd8 : m9 ? 4'd9 : m10 ? 4'd10 : 4'd0;
+
+    always @(*) begin
+        if (f_past_q) begin
+            ap_ctrl_state_legal: assert (state_q <= S_WRITE);
+            if (f_stop_q) ap_ctrl_abort: assert (idle_o && !busy_o && !loading_o && !done_o && !error_o
+                                                 && !out_valid_o && !mac_en_o && !wmem_rd_o);
+            if (f_go_q) ap_ctrl_start: assert (state_q == S_CHECK && layer_q == 0 && !done_o && !error_o
+                                               && cnt_cycles_o == 0 && cnt_load_o == 0 && cnt_macs_o == 0);
+            if (state_q == S_CHECK) ap_ctrl_check_code: assert (code_d == m_code);
+            if (state_q == S_CHECK) ap_ctrl_check_operands: assert (m_ops_ok);
+            if (state_q == S_CHECK && layer_q != 3'd0)
+                ap_ctrl_prev_shape: assert (prev_cout_q == f_pd_d[50:42] && prev_lout_q == f_pd_d[68:58]
+                                            && {19'd0, prev_size_q} == {16'd0, f_pd_d[57:42]} * {16'd0, f_pd_d[73:58]});
+            if (!idle_o) ap_ctrl_run_clear: assert (!done_o && !error_o);
+            if (state_q == S_CHECK) ap_ctrl_check_layer: assert ({1'b0, layer_q} < num_layers_i || layer_q == 0);
+            if (f_bad_q) ap_ctrl_check_error: assert (idle_o && error_o && !done_o && err_code_o == {4'd0, f_code_q}
+                                                      && err_layer_o == {1'b0, f_layer_q});
+            if (f_pass_q) ap_ctrl_check_pass: assert (state_q == S_LOAD && !error_o);
+            ap_ctrl_arm: assert (load_arm_o == (state_q == S_CHECK && code_d == 4'd0 && is_last_d));
+            if (f_load_q) ap_ctrl_load_wait: assert (state_q == S_LOAD && loading_o);
+            if (f_idle_q) ap_ctrl_idle_hold: assert (idle_o && done_o == f_done_q && error_o == f_error_q);
+            ap_ctrl_status: assert ((idle_o + busy_o + loading_o) == 2'd1);
+            if (out_valid_o) ap_ctrl_write_after_fire: assert (f_fire_q || f_write_q);
+        end
+        if (wmem_rd_o) ap_ctrl_zero_weight: assert (act_rdata_i != 8'd0);
+        if (f_past_q && mac_en_o) ap_ctrl_zero_mac: assert (mac_x_o != 8'd0);
+    end
+    always @(*) if (f_past_q) begin
+        cv_ctrl_state_legal: cover (state_q == S_WRITE && l_last_q);
+        cv_ctrl_abort: cover (abort_i && rst_n && state_q == S_LOAD);
+        cv_ctrl_start: cover (f_go_q && f_done_q);
+        cv_ctrl_check_code: cover (state_q == S_CHECK && layer_q == 3'd1 && code_d == 4'd6);
+        cv_ctrl_prev_shape: cover (state_q == S_CHECK && layer_q == 3'd1 && prev_size_q == 13'd12);
+        cv_ctrl_run_clear: cover (busy_o && f_done_q == 1'b0 && cnt_cycles_o == 32'd3);
+        cv_ctrl_check_operands: cover (state_q == S_CHECK && code_d == 4'd7 && d_cin == 16'd256 && d_k == 8'd32);
+        cv_ctrl_check_layer: cover (state_q == S_CHECK && layer_q == 3'd2);
+        cv_ctrl_check_error: cover (f_bad_q && f_code_q == 4'd7);
+        cv_ctrl_check_pass: cover (f_pass_q && f_layer_q == 3'd1);
+        cv_ctrl_arm: cover (load_arm_o);
+        cv_ctrl_load_wait: cover (f_load_q);
+        cv_ctrl_idle_hold: cover (f_idle_q && error_o);
+        cv_ctrl_status: cover (busy_o);
+        cv_ctrl_write_after_fire: cover (out_valid_o && f_write_q);
+        cv_ctrl_zero_weight: cover (wmem_rd_o);
+        cv_ctrl_zero_mac: cover (mac_en_o);
+    end
+`endif
 endmodule
 
 `default_nettype wire

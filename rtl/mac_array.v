@@ -48,7 +48,11 @@ module mac_array #(
             always @(posedge clk) begin
                 if (!rst_n || clr) begin
                     sum_q <= {SUM_W{1'b0}};
+`ifdef FORMAL_MUTANT_MAC_LANE_EN
+                end else if (en) begin  // mutant: lane_en ignored
+`else
                 end else if (en && lane_en[m]) begin
+`endif
                     sum_q <= sum_q + term_d;
                 end
             end
@@ -57,6 +61,67 @@ module mac_array #(
         end
     endgenerate
 
+`ifdef FORMAL
+    // ------------------------------------------------------------------
+    // Formal properties (docs/formal.md, formal/mac_array.sby), every lane:
+    // exact accumulation of w*x, a lane moves only when enabled, clr/reset
+    // clear, a zero input leaves every sum as it was.
+    // ------------------------------------------------------------------
+    reg f_past_q = 1'b0;
+    always @(posedge clk) f_past_q <= 1'b1;
+    always @(*) if (!f_past_q) assume (!rst_n);
+
+    reg                     f_clr_q, f_en_q;
+    reg [LANES-1:0]         f_lane_en_q;
+    reg [7:0]               f_x_q;
+    reg [LANES*8-1:0]       f_w_q;
+    reg [LANES*SUM_W-1:0]   f_sum_q;
+    always @(posedge clk) begin
+        f_clr_q     <= !rst_n || clr;
+        f_en_q      <= en;
+        f_lane_en_q <= lane_en;
+        f_x_q       <= x_i;
+        f_w_q       <= w_i;
+        f_sum_q     <= sum_o;
+    end
+
+    // per lane: the registered term is the exact product (|w*x| <= 32640 fits 17 bits), and
+    // the sum moves by exactly that term when enabled, not at all otherwise
+    wire [LANES-1:0] f_acc_ok_d, f_hold_ok_d, f_clr_ok_d, f_prod_ok_d;
+    genvar f_m;
+    generate
+        for (f_m = 0; f_m < LANES; f_m = f_m + 1) begin : g_f_lane
+            wire signed [SUM_W-1:0] f_now_d  = sum_o[SUM_W*f_m +: SUM_W];
+            wire signed [SUM_W-1:0] f_was_d  = f_sum_q[SUM_W*f_m +: SUM_W];
+            wire signed [31:0]      f_w32_d  = $signed(w_i[8*f_m +: 8]);
+            wire signed [31:0]      f_x32_d  = $signed({24'd0, x_i});
+            wire signed [31:0]      f_p32_d  = f_w32_d * f_x32_d;
+            reg  signed [SUM_W-1:0] f_term_q;
+            always @(posedge clk) f_term_q <= g_lane[f_m].term_d;
+            wire f_go_d = !f_clr_q && f_en_q && f_lane_en_q[f_m];
+            assign f_prod_ok_d[f_m] = ({{(SUM_W - 32){f_p32_d[31]}}, f_p32_d} == g_lane[f_m].term_d);
+            assign f_acc_ok_d[f_m]  = !f_go_d || (f_now_d == f_was_d + f_term_q);
+            assign f_hold_ok_d[f_m] = f_clr_q || f_go_d || (f_now_d == f_was_d);
+            assign f_clr_ok_d[f_m]  = !f_clr_q || (f_now_d == 0);
+        end
+    endgenerate
+
+    always @(*) if (f_past_q) begin
+        ap_mac_accumulate: assert (&f_acc_ok_d);
+        ap_mac_product: assert (&f_prod_ok_d);
+        ap_mac_hold: assert (&f_hold_ok_d);
+        ap_mac_clear: assert (&f_clr_ok_d);
+        if (!f_clr_q && f_x_q == 0) ap_mac_zero: assert (sum_o == f_sum_q);
+    end
+    always @(*) if (f_past_q) begin
+        cv_mac_accumulate: cover (!f_clr_q && f_en_q && &f_lane_en_q && f_x_q == 8'd255
+                                  && f_w_q[7:0] == 8'h80 && sum_o != f_sum_q);
+        cv_mac_product: cover (x_i == 8'd255 && w_i[7:0] == 8'h80);
+        cv_mac_hold: cover (!f_clr_q && f_en_q && f_lane_en_q == 1 && f_x_q != 0 && f_w_q[15:8] != 0);
+        cv_mac_clear: cover (f_clr_q && f_sum_q != 0);
+        cv_mac_zero: cover (!f_clr_q && f_en_q && f_x_q == 0 && f_w_q != 0 && f_sum_q != 0);
+    end
+`endif
 endmodule
 
 `default_nettype wire

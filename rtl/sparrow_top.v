@@ -397,6 +397,33 @@ module sparrow_top #(
 
     wire _unused_ok = &{1'b0, fire_ov_d, best_key_d, best_seen_d};
 
+`ifdef FORMAL
+    // ------------------------------------------------------------------
+    // Formal properties (docs/formal.md, formal/sparrow_top.sby): the trace
+    // port and the interrupt. (No X after reset: formal/top_nox.sv.)
+    // ------------------------------------------------------------------
+    reg f_past_q = 1'b0;
+    always @(posedge clk) f_past_q <= 1'b1;
+    always @(*) if (!f_past_q) assume (!rst_n);
+
+    reg f_wr_q, f_fire_q, f_rst_q;
+    always @(posedge clk) begin
+        f_wr_q   <= trace_valid;
+        f_fire_q <= fire_valid_d;
+        f_rst_q  <= !rst_n;
+    end
+    always @(*) if (f_past_q) begin
+        if (!trace_valid) ap_top_trace_idle: assert (trace_layer == 3'd0 && trace_index == 12'd0 && trace_value == 32'sd0);
+        // an event only in a WRITE cycle: busy, after the FIRE cycle or another WRITE
+        if (trace_valid) ap_top_trace_write: assert (busy_d && !f_rst_q && (f_fire_q || f_wr_q) && !fire_valid_d);
+        if (irq) ap_top_irq: assert (done_d);
+    end
+    always @(*) if (f_past_q) begin
+        cv_top_trace_idle: cover (!trace_valid && busy_d);
+        cv_top_trace_write: cover (trace_valid && f_wr_q);
+        cv_top_irq: cover (irq);
+    end
+`endif
 endmodule
 
 `default_nettype wire

@@ -56,7 +56,11 @@ module ssf_fire #(
     // from toggling on cycles whose result is thrown away (dynamic power;
     // event-driven simulators also skip the evaluation).
     // ------------------------------------------------------------------
+`ifdef FORMAL_MUTANT_SSF_ISOLATION
+    wire [ACC_W:0]   sum_g  = sum_i;   // mutant: operand isolation lost
+`else
     wire [ACC_W:0]   sum_g  = in_valid ? sum_i : {(ACC_W + 1){1'b0}};
+`endif
     wire [ACC_W-1:0] bias_g = in_valid ? bias_i : {ACC_W{1'b0}};
 
     // ------------------------------------------------------------------
@@ -99,7 +103,11 @@ module ssf_fire #(
                 assign rem_in_d = g_div_step[s-1].g_rem.rem_out_d;
             end
             assign shift_d = {rem_in_d, acc_d[CNT_W-1-s]};
+`ifdef FORMAL_MUTANT_SSF_DIV_STEP
+            assign ge_d    = shift_d > {1'b0, theta_i};   // mutant: off-by-one compare
+`else
             assign ge_d    = shift_d >= {1'b0, theta_i};
+`endif
             assign quo_d[CNT_W-1-s] = ge_d;
             if (s < CNT_W - 1) begin : g_rem
                 // difference < theta, so the low TH_W bits of the subtraction are exact
@@ -135,6 +143,110 @@ module ssf_fire #(
 
     assign out_valid = out_valid_q;
     assign y_o       = y_q;
+
+`ifdef FORMAL
+    // ------------------------------------------------------------------
+    // Formal properties (docs/formal.md, formal/ssf_fire.sby). No assumption
+    // beyond the reset at step 0: every property states its own legal range.
+    // ------------------------------------------------------------------
+    reg f_past_q = 1'b0;
+    always @(posedge clk) f_past_q <= 1'b1;
+    always @(*) if (!f_past_q) assume (!rst_n);
+
+    // last cycle's operands, the spec's sum + bias formed exactly
+    reg signed [SUM_W-1:0] f_acc_q;
+    reg        [TH_W-1:0]  f_theta_q;
+    reg        [CNT_W-1:0] f_t_q;
+    reg                    f_fire_q, f_pass_q, f_idle_q, f_rst_q;
+    reg        [ACC_W-1:0] f_y_q;
+    always @(posedge clk) begin
+        f_acc_q   <= $signed(sum_i) + $signed(bias_i);
+        f_theta_q <= theta_i;
+        f_t_q     <= t_i;
+        f_fire_q  <= rst_n && in_valid && ssf_i;
+        f_pass_q  <= rst_n && in_valid && !ssf_i;
+        f_idle_q  <= rst_n && !in_valid;
+        f_rst_q   <= !rst_n;
+        f_y_q     <= y_o;
+    end
+
+    localparam integer F_PW = SUM_W + 1;   // product width: y*theta and (y+1)*theta fit
+    wire [CNT_W-1:0] f_y_d     = y_o[CNT_W-1:0];
+    wire [F_PW-1:0]  f_lo_d    = {{(F_PW - CNT_W){1'b0}}, f_y_d} * {{(F_PW - TH_W){1'b0}}, f_theta_q};
+    wire [F_PW-1:0]  f_hi_d    = f_lo_d + {{(F_PW - TH_W){1'b0}}, f_theta_q};
+    wire [F_PW-1:0]  f_acc_u_d = {1'b0, f_acc_q};
+    wire             f_legal_d = f_past_q && f_fire_q && !f_acc_q[SUM_W-1] && (f_theta_q != 0);
+
+    always @(*) begin
+        // operand isolation: without in_valid the adder and the divider see zeros
+        if (!in_valid) ap_ssf_isolation: assert (sum_g == 0 && bias_g == 0 && acc_d == 0);
+        if (f_past_q) begin
+            if (f_rst_q) ap_ssf_reset: assert (!out_valid && y_o == 0);
+            if (!f_rst_q) ap_ssf_valid: assert (out_valid == !f_idle_q);
+            if (f_idle_q) ap_ssf_hold: assert (y_o == f_y_q);
+            if (f_pass_q) ap_ssf_none: assert (y_o == f_acc_q[ACC_W-1:0]);
+            if (f_fire_q) ap_ssf_clamp: assert (y_o[ACC_W-1:CNT_W] == 0 && f_y_d <= f_t_q);
+            if (f_fire_q && f_acc_q[SUM_W-1]) ap_ssf_negative: assert (y_o == 0);
+        end
+        // y <= T (clamp) with y*theta <= acc and (y = T or acc < (y+1)*theta)
+        // is exactly y = min(T, floor(acc / theta)) for acc >= 0, theta >= 1
+        if (f_legal_d) ap_ssf_floor_lo: assert (f_lo_d <= f_acc_u_d);
+        if (f_legal_d && f_y_d < f_t_q) ap_ssf_floor_hi: assert (f_acc_u_d < f_hi_d);
+    end
+
+    // The divider, step by step (at any widths, the build's included): the
+    // overflow pre-check is floor(acc / theta) >= 2^CNT_W, the first partial
+    // remainder is acc >> CNT_W exactly, and each restoring step maps a
+    // remainder r < theta to shift = 2r + bit = rem_out + q*theta with
+    // rem_out < theta: the long-division invariant that makes quo_d the floor.
+    wire f_div_d = in_valid && !acc_neg_d && !sat_d;
+    wire [SUM_W+TH_W-1:0] f_acc_w_d = {{TH_W{1'b0}}, acc_d};
+    always @(*) begin
+        if (in_valid && !acc_neg_d)
+            ap_ssf_sat: assert (sat_d == (f_acc_w_d >= ({{SUM_W{1'b0}}, theta_i} << CNT_W)));
+        if (f_div_d)
+            ap_ssf_div_rem0: assert ({{SUM_W{1'b0}}, rem0_d} == (f_acc_w_d >> CNT_W) && rem0_d < theta_i);
+    end
+    // f_step_ok_d[s]: step s keeps the invariant (vacuous unless its remainder entering is < theta)
+    wire [CNT_W-1:0] f_step_ok_d;
+    genvar f_s;
+    generate
+        for (f_s = 0; f_s < CNT_W; f_s = f_s + 1) begin : g_f_step
+            wire [TH_W:0] f_shift_d = g_div_step[f_s].shift_d;
+            wire [TH_W:0] f_th_d    = {1'b0, theta_i};
+            wire          f_q_d     = quo_d[CNT_W-1-f_s];
+            wire          f_pre_d   = g_div_step[f_s].rem_in_d < theta_i;
+            wire          f_base_d  = f_shift_d == {g_div_step[f_s].rem_in_d, acc_d[CNT_W-1-f_s]}
+                                   && f_q_d == (f_shift_d >= f_th_d) && f_shift_d < f_th_d + f_th_d;
+            if (f_s < CNT_W - 1) begin : g_mid
+                wire [TH_W:0] f_rem_d = {1'b0, g_div_step[f_s].g_rem.rem_out_d};
+                assign f_step_ok_d[f_s] = !f_pre_d || (f_base_d && f_rem_d < f_th_d
+                                       && f_shift_d == f_rem_d + (f_q_d ? f_th_d : {(TH_W + 1){1'b0}}));
+            end else begin : g_last
+                assign f_step_ok_d[f_s] = !f_pre_d || f_base_d;
+            end
+        end
+    endgenerate
+    always @(*) if (f_div_d) ap_ssf_div_step: assert (&f_step_ok_d);
+
+    // one cover per property: its hypothesis is reachable, non-trivially
+    always @(*) begin
+        cv_ssf_isolation: cover (!in_valid && sum_i != 0 && bias_i != 0);
+        cv_ssf_sat: cover (in_valid && !acc_neg_d && sat_d && theta_i != 0);
+        cv_ssf_div_rem0: cover (f_div_d && rem0_d != 0);
+        cv_ssf_div_step: cover (f_div_d && quo_d != 0 && !quo_d[CNT_W-1]);
+        if (f_past_q) begin
+            cv_ssf_reset: cover (f_rst_q);
+            cv_ssf_valid: cover (!f_rst_q && out_valid);
+            cv_ssf_hold: cover (f_idle_q && y_o != 0);
+            cv_ssf_none: cover (f_pass_q && f_acc_q[SUM_W-1]);
+            cv_ssf_clamp: cover (f_fire_q && f_y_d == f_t_q && f_t_q != 0 && f_acc_u_d >= f_hi_d);
+            cv_ssf_negative: cover (f_fire_q && f_acc_q[SUM_W-1] && f_t_q != 0);
+            cv_ssf_floor_lo: cover (f_legal_d && f_y_d != 0 && f_lo_d != f_acc_u_d);
+            cv_ssf_floor_hi: cover (f_legal_d && f_y_d != 0 && f_y_d < f_t_q);
+        end
+    end
+`endif
 
 endmodule
 

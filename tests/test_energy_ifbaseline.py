@@ -108,3 +108,44 @@ def test_bad_arguments(make_bundle) -> None:
         if_infer(b, x, 4, "bitplane")
     with pytest.raises(ValueError, match="t_sim must be >= 1"):
         if_infer(b, x, 0)
+
+
+def test_smallest_within() -> None:
+    from silicon.if_sweep import smallest_within
+
+    pts = [{"T_sim": t, "accuracy_pct": a} for t, a in ((4, 90.0), (8, 98.4), (16, 98.6),
+                                                        (32, 98.9))]
+    assert smallest_within(pts, 99.0, 0.5)["T_sim"] == 16
+    assert smallest_within(pts, 98.9, 0.5)["T_sim"] == 8
+    assert smallest_within(pts, 99.5, 0.5) is None
+
+
+def test_sweep_on_a_small_subset(tmp_path) -> None:
+    """make if-baseline on 40 real ECG test beats, 20 tune beats, T_sim 2 and 8 (about 20 s):
+    the report, its ratio and the plot exist and are consistent."""
+    import json
+
+    from silicon.if_sweep import main
+
+    known = {"logic": {"cycle": 5.0, "mac": 2.0, "wread": 1.0, "fire": 20.0},
+             "clock": {"cycle": 10.0}, "leakage": {"all_cycle": 0.5},
+             "mem_weight": {"wread": 30.0}, "mem_act": {"act_read": 3.0, "act_write": 4.0},
+             "mem_bias": {"bias_read": 25.0}, "mem_theta": {"theta_read": 15.0}}
+
+    table = tmp_path / "table.json"
+    table.write_text(json.dumps({"format": "sparrow-event-energies", "node_nm": 180,
+                                 "clock_mhz": 4.0, "energies_pj": known}))
+    out = tmp_path / "if.json"
+    assert main(["--families", "ecg", "--grid", "2,8", "--n-test", "40", "--n-tune", "20",
+                 "--table", str(table), "--out", str(out), "--tol", "100"]) == 0
+    doc = json.loads(out.read_text())
+    ecg = doc["families"]["ecg"]
+    assert [p["T_sim"] for p in ecg["points"]] == [2, 8]
+    assert ecg["n_test"] == 40 and ecg["equal_accuracy"]["T_sim"] == 2      # tol 100 points
+    p2, p8 = ecg["points"]
+    assert doc["if_energy_ratio"] == p2["ratio"] and p8["ratio"] > p2["ratio"]
+    assert p8["energy_nj"] > p2["energy_nj"] > 0 and ecg["ssf"]["energy_nj"] > 0
+    assert p2["energy_nj_event_driven"] < p2["energy_nj"] < p2["energy_nj_with_membrane"]
+    assert p2["events_mean"]["cycles"] == 2 * ecg["ssf"]["events_mean"]["cycles"]
+    assert out.with_suffix(".png").stat().st_size > 10_000
+    assert main(["--families", "ecg,nope", "--table", str(table), "--out", str(out)]) == 1

@@ -67,3 +67,11 @@ coverage: setup  ## Verilator line/branch/toggle + functional coverage of rtl/ (
 clean:  ## remove build products and reports (keeps .venv)
 	rm -rf sim_build reports tb/*/sim_build tb/*/results.xml tb/*/*.fst .pytest_cache
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+# energy model (docs/energy-model.md): per-event energies fitted on the gate-level runs, and the
+# fair integrate-and-fire baseline against SSF at equal accuracy
+.PHONY: energy-fit if-baseline
+energy-fit: setup  ## fit silicon/event_energies.json on reports/energy/gls_runs.json (make gls); fails if a held-out run is off by > 5 %
+	$(PY) -m silicon.energyfit --campaign reports/energy/gls_runs.json --out silicon/event_energies.json
+if-baseline: setup  ## T_sim sweep of the fair IF baseline vs SSF (accuracy vs energy), reports/energy/if_baseline.{json,png}
+	nice -n 10 $(PY) -m silicon.if_sweep $(if $(N),--n-test $(N))

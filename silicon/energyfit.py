@@ -302,3 +302,49 @@ def synthetic_campaign(table: dict[str, dict[str, float]], cases: list[tuple[str
     doc = {"node_nm": 180, "clock_mhz": clock_mhz, "vdd": 1.8, "synthetic": True, "runs": rows}
     out.write_text(json.dumps(doc, indent=1))
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m silicon.energyfit [--campaign gls_runs.json] [--out table.json]``: fit,
+    validate (held-out, 5 %) and write the table; exit 1 when the validation fails."""
+    import argparse
+    import os
+    import sys
+    import tempfile
+
+    ap = argparse.ArgumentParser(prog="python -m silicon.energyfit",
+                                 description="Fit per-event energies on a gate-level campaign.")
+    ap.add_argument("--campaign", type=Path, default=REPO / "reports/energy/gls_runs.json")
+    ap.add_argument("--out", type=Path, default=TABLE)
+    ap.add_argument("--tol", type=float, default=0.05)
+    a = ap.parse_args(argv)
+    cmd = "python -m silicon.energyfit " + " ".join(argv if argv is not None else sys.argv[1:])
+    try:
+        doc = build_table(a.campaign, cmd.strip(), a.tol)
+    except EnergyModelError as exc:
+        print(f"energyfit: error: {exc}", file=sys.stderr)
+        return 1
+    v = doc["validation"]
+    print(f"energyfit: {doc['provenance']['rows']} runs, {len(doc['provenance']['bundles'])} "
+          f"bundles; held-out error max {100 * v['max_rel_err']:.2f} %, mean "
+          f"{100 * v['mean_rel_err']:.2f} % (tolerance {100 * a.tol:g} %)")
+    for comp, terms in doc["energies_pj"].items():
+        print(f"  {comp:10s} " + ", ".join(f"{f} {c:.4g} pJ" for f, c in terms.items()))
+    if not v["ok"]:
+        worst = max(v["per_bundle"].items(), key=lambda kv: kv[1]["max_rel_err"])
+        print(f"energyfit: error: validation failed: {worst[0]} off by "
+              f"{100 * worst[1]['max_rel_err']:.1f} % (table not written)", file=sys.stderr)
+        return 1
+    fd, tmp = tempfile.mkstemp(prefix=f".{a.out.name}.", dir=a.out.parent)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(doc, fh, indent=1)
+        fh.write("\n")
+    os.replace(tmp, a.out)
+    print(f"energyfit: table -> {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

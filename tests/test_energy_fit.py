@@ -127,3 +127,24 @@ def test_committed_table_passed_its_validation() -> None:
     assert v["ok"] and v["tol"] == 0.05 and v["max_rel_err"] <= 0.05
     assert set(doc["energies_pj"]) == set(TERMS)
     assert doc["provenance"]["rows"] == v["rows"] > 0
+
+
+def test_fit_command_writes_only_a_validated_table(cases, tmp_path: Path) -> None:
+    """python -m silicon.energyfit: a consistent campaign gives a table; a campaign whose rows
+    no per-event table can explain within 5 % (one bundle's energy doubled) exits 1 and writes
+    nothing."""
+    from silicon.energyfit import main
+
+    camp = synthetic_campaign(KNOWN, cases, tmp_path / "gls.json")
+    out = tmp_path / "table.json"
+    assert main(["--campaign", str(camp), "--out", str(out)]) == 0
+    assert load_table(out)["validation"]["ok"]
+    doc = json.loads(camp.read_text())
+    for r in doc["runs"]:
+        if r["bundle"].endswith("ecg/model.json"):
+            r["energy_pj"] = {c: 2 * e for c, e in r["energy_pj"].items()}
+            r["total_pj"] *= 2
+    camp.write_text(json.dumps(doc))
+    out2 = tmp_path / "table2.json"
+    assert main(["--campaign", str(camp), "--out", str(out2)]) == 1
+    assert not out2.exists()

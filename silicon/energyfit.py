@@ -63,6 +63,34 @@ TERMS: dict[str, tuple[str, ...]] = {
 """Features allowed to explain each energy component."""
 
 
+# Node scaling of energy per operation: Stillmaker & Baas, "Scaling equations for the accurate
+# prediction of CMOS device performance from 180 nm to 7 nm", Integration, the VLSI Journal 58
+# (2017) 74-81, Table 5: energy factor E(V) = a·V² + b·V + c per node (180 nm bulk; 32 and 20 nm
+# high-performance). 22 nm is not tabulated: E is interpolated linearly in log(E) against
+# log(node) between 32 and 20 nm at the same supply.
+STILLMAKER_ENERGY = {180: (24.64, -17.98, 0.0), 32: (0.8367, -0.4341, 0.1701),
+                     20: (0.373, -0.1582, 0.04104)}
+VDD_180, VDD_22 = 1.8, 0.8
+
+
+def _e_factor(node: int, vdd: float) -> float:
+    a, b, c = STILLMAKER_ENERGY[node]
+    return a * vdd * vdd + b * vdd + c
+
+
+def scale_to_22nm(vdd_from: float = VDD_180, vdd_to: float = VDD_22) -> float:
+    """Energy multiplier from 180 nm at ``vdd_from`` to 22 nm at ``vdd_to`` (Stillmaker & Baas)."""
+    w = (math.log(32) - math.log(22)) / (math.log(32) - math.log(20))
+    ln22 = (1 - w) * math.log(_e_factor(32, vdd_to)) + w * math.log(_e_factor(20, vdd_to))
+    return math.exp(ln22) / _e_factor(180, vdd_from)
+
+
+SCALE_22NM = scale_to_22nm()
+"""The one 0.18 µm -> 22 nm energy factor of the energy model (about 1/261)."""
+SCALE_22NM_SOURCE = ("Stillmaker & Baas 2017 (Integration 58:74-81) Table 5, 180 nm at 1.8 V to "
+                     "22 nm at 0.8 V (log-interpolated between 32 and 20 nm HP)")
+
+
 class EnergyModelError(ValueError):
     """A malformed campaign file or energy table (one-line message)."""
 

@@ -149,3 +149,18 @@ def test_sweep_on_a_small_subset(tmp_path) -> None:
     assert p2["events_mean"]["cycles"] == 2 * ecg["ssf"]["events_mean"]["cycles"]
     assert out.with_suffix(".png").stat().st_size > 10_000
     assert main(["--families", "ecg,nope", "--table", str(table), "--out", str(out)]) == 1
+    # repricing from the stored mean counts reproduces the per-input means (linearity) ...
+    out2 = tmp_path / "if2.json"
+    assert main(["--reprice", str(out), "--table", str(table), "--out", str(out2)]) == 0
+    re = json.loads(out2.read_text())["families"]["ecg"]
+    for a, b in zip(ecg["points"], re["points"]):
+        for k in ("energy_nj", "energy_nj_event_driven", "energy_nj_with_membrane", "ratio"):
+            assert b[k] == pytest.approx(a[k], rel=1e-9)
+    # ... and a table twice as expensive doubles every energy but no ratio
+    doubled = {c: {f: 2 * e for f, e in t.items()} for c, t in known.items()}
+    table.write_text(json.dumps({"format": "sparrow-event-energies", "energies_pj": doubled}))
+    assert main(["--reprice", str(out), "--table", str(table), "--out", str(out2)]) == 0
+    re = json.loads(out2.read_text())
+    assert re["families"]["ecg"]["ssf"]["energy_nj"] == pytest.approx(2 * ecg["ssf"]["energy_nj"])
+    assert re["if_energy_ratio"] == pytest.approx(doc["if_energy_ratio"])
+    assert main(["--reprice", str(table), "--table", str(table), "--out", str(out2)]) == 1

@@ -122,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--show must be >= 0")
     if args.gls:
         return _gls(args)
+    if args.table is None and not TABLE.is_file():
+        raise CliError(f"no per-event energy table at {TABLE}: fit it on the gate-level runs "
+                       "with 'make gls' then 'make energy-fit', or pass --table T.json")
     try:
         table_doc = load_table(args.table or TABLE)
     except EnergyModelError as exc:

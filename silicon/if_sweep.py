@@ -134,7 +134,8 @@ def sweep_family(fam: str, table: dict, grid: tuple[int, ...], n_test: int, n_tu
             "n_full_test": int(len(test.labels)), "energy_nj": float(ssf_e.mean() / 1e3),
             "events_mean": {k: float(v.mean()) for k, v in ssf_ev.items()}},
         "points": points, "tol_points": tol,
-        "equal_accuracy": _equal_accuracy(points, ssf_acc, float(ssf_e.mean() / 1e3), tol),
+        "equal_accuracy": _equal_accuracy(points, ssf_acc, float(ssf_e.mean() / 1e3), tol,
+                                          {k: float(v.mean()) for k, v in ssf_ev.items()}),
         "best_if_accuracy_pct": max(p["accuracy_pct"] for p in points),
     }
 
@@ -204,7 +205,7 @@ def reprice(doc: dict, table_doc: dict, table_path: str) -> dict:
             p["ratio"] = p["energy_nj"] / s["energy_nj"]
             p["ratio_event_driven"] = p["energy_nj_event_driven"] / s["energy_nj"]
         d["equal_accuracy"] = _equal_accuracy(d["points"], s["accuracy_pct"], s["energy_nj"],
-                                              d["tol_points"])
+                                              d["tol_points"], s["events_mean"])
     doc["table"] = table_path
     doc["table_provenance"] = table_doc.get("provenance", {})
     doc["node_nm"] = table_doc.get("node_nm")
@@ -212,12 +213,20 @@ def reprice(doc: dict, table_doc: dict, table_path: str) -> dict:
     return doc
 
 
-def _equal_accuracy(points: list[dict], ssf_acc: float, ssf_nj: float, tol: float
-                    ) -> dict | None:
+RATIO_EVENTS = ("cycles", "wreads", "macs", "act_reads", "act_writes", "bias_reads", "fires")
+
+
+def _equal_accuracy(points: list[dict], ssf_acc: float, ssf_nj: float, tol: float,
+                    ssf_events: dict[str, float]) -> dict | None:
+    """The smallest-T_sim point within tol of SSF: its energy ratios and, independent of any
+    energy table, the IF/SSF ratio of each event count (the energy ratio is their average
+    weighted by SSF's energy per event type)."""
     at = smallest_within(points, ssf_acc, tol)
     return None if at is None else {
         "T_sim": at["T_sim"], "ratio": at["ratio"], "ratio_event_driven": at["ratio_event_driven"],
-        "ratio_with_membrane": at["energy_nj_with_membrane"] / ssf_nj}
+        "ratio_with_membrane": at["energy_nj_with_membrane"] / ssf_nj,
+        "event_count_ratios": {k: at["events_mean"][k] / ssf_events[k] for k in RATIO_EVENTS
+                               if ssf_events.get(k)}}
 
 
 def _headline(doc: dict) -> None:

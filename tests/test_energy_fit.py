@@ -119,6 +119,8 @@ def test_bad_table_is_rejected(tmp_path: Path) -> None:
         load_table(p)
 
 
+@pytest.mark.skipif(not TABLE.is_file(),
+                    reason="silicon/event_energies.json not fitted yet (make gls; make energy-fit)")
 def test_committed_table_passed_its_validation() -> None:
     """The committed table is well formed and its recorded held-out check passed (within 5 %
     on every row of every bundle of its campaign)."""

@@ -142,6 +142,7 @@ def test_sweep_on_a_small_subset(tmp_path) -> None:
     ecg = doc["families"]["ecg"]
     assert [p["T_sim"] for p in ecg["points"]] == [2, 8]
     assert ecg["n_test"] == 40 and ecg["equal_accuracy"]["T_sim"] == 2      # tol 100 points
+    assert ecg["equal_accuracy"]["event_count_ratios"]["cycles"] == pytest.approx(2.0)
     p2, p8 = ecg["points"]
     assert doc["if_energy_ratio"] == p2["ratio"] and p8["ratio"] > p2["ratio"]
     assert p8["energy_nj"] > p2["energy_nj"] > 0 and ecg["ssf"]["energy_nj"] > 0

@@ -299,7 +299,8 @@ def load_table(path: str | Path = TABLE) -> dict:
         raise EnergyModelError(f"energy table '{path}' has no energies_pj")
     for comp, terms in tab.items():
         for f, c in terms.items():
-            if f not in FEATURES or not isinstance(c, (int, float)) or not math.isfinite(c) or c < 0:
+            ok = isinstance(c, (int, float)) and math.isfinite(c) and c >= 0
+            if f not in FEATURES or not ok:
                 raise EnergyModelError(f"energy table '{path}': bad entry {comp}.{f} = {c!r}")
     return doc
 

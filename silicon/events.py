@@ -42,8 +42,9 @@ EVENTS: tuple[str, ...] = ("cycles", "load_cycles", "wreads", "macs", "skips", "
 def _layer_static(layer: Layer) -> dict[str, int]:
     """Data-independent counts of one layer (per inference)."""
     blocks = layer.groups * layer.out_len
-    return {"cycles": layer_cycles(layer), "taps": layer.groups * int(taps_per_position(layer).sum()),
-            "blocks": blocks, "outputs": layer.out_size}
+    taps = layer.groups * int(taps_per_position(layer).sum())
+    return {"cycles": layer_cycles(layer), "taps": taps, "blocks": blocks,
+            "outputs": layer.out_size}
 
 
 def count_events(bundle: Bundle | dict | str | Path, x: np.ndarray,

@@ -124,7 +124,8 @@ def sweep_family(fam: str, table: dict, grid: tuple[int, ...], n_test: int, n_tu
              "events_mean": {k: float(v.mean()) for k, v in r.events.items()}}
         points.append(p)
         log(f"[{fam}] T_sim {t_sim:4d}: {best[0]:6s} v0 {best[1]:g} shift {best[2]:g}  "
-            f"acc {p['accuracy_pct']:.2f} % (SSF {ssf_acc:.2f})  agree {p['agreement_with_ssf']:.3f}"
+            f"acc {p['accuracy_pct']:.2f} % (SSF {ssf_acc:.2f})  "
+            f"agree {p['agreement_with_ssf']:.3f}"
             f"  {p['energy_nj']:.1f} nJ (x{p['ratio']:.1f}; event-driven x"
             f"{p['ratio_event_driven']:.1f})  {time.time() - t0:.0f} s")
     return {

@@ -8,8 +8,9 @@ by T_in, so that everything stays integer:
 
     V(0) = v0·θ·T_out;  each step: V += T_in·Σ W·s(t) + b;  if V ≥ θ·T_out: spike, V -= θ·T_out
 
-(reset by subtraction, at most one spike per step). Its rate n/t_sim then approximates y/T_out,
-and the next layer sees a spike train of that rate. An activation ``none`` last layer integrates
+(reset by subtraction, at most one spike per step). Its rate n/t_sim then approximates
+acc/(θ·T_out) without SSF's floor, and the next layer sees a spike train of that rate; a bias
+shift of −θ/2 (``bias_shift=-0.5``) makes the rate estimate floor(acc/θ)/T_out on average. An activation ``none`` last layer integrates
 only; its logits are V(t_sim) ≈ t_sim × the SSF logits. Input encodings of layer 0 (T_in = 255):
 
 * ``rate``: x ∈ 0..255 becomes the evenly spaced train s(t) = ⌊(t+1)x/255⌋ − ⌊tx/255⌋

@@ -155,7 +155,9 @@ def load_runs(path: str | Path) -> Runs:
             raise EnergyModelError(f"campaign '{path}': index out of range for {xpath}")
         fx = features_of(count_events(bundle, x[idx]))
         cyc = [rows[k].get("cycles") for k in ks]
-        bad = [c for c, e in zip(cyc, fx["cycle"]) if c is not None and int(c) != int(e)]
+        # a row's cycles may count compute only (CNT_CYCLES) or load + compute
+        bad = [c for c, e, ld in zip(cyc, fx["cycle"], fx["load_cycle"])
+               if c is not None and int(c) not in (int(e), int(e + ld))]
         if bad:
             raise EnergyModelError(f"campaign '{path}': {bpath} cycles {bad[0]} disagree with "
                                    f"the golden schedule ({int(fx['cycle'][0])})")

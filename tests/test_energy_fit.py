@@ -150,3 +150,15 @@ def test_fit_command_writes_only_a_validated_table(cases, tmp_path: Path) -> Non
     out2 = tmp_path / "table2.json"
     assert main(["--campaign", str(camp), "--out", str(out2)]) == 1
     assert not out2.exists()
+
+
+def test_campaign_cycles_must_match_the_schedule(cases, tmp_path: Path) -> None:
+    camp = synthetic_campaign(KNOWN, cases[:1], tmp_path / "gls.json")
+    doc = json.loads(camp.read_text())
+    doc["runs"][0]["cycles"] += 193                      # load + compute: accepted
+    camp.write_text(json.dumps(doc))
+    load_runs(camp)
+    doc["runs"][0]["cycles"] += 1
+    camp.write_text(json.dumps(doc))
+    with pytest.raises(EnergyModelError, match="disagree with the golden schedule"):
+        load_runs(camp)

@@ -80,9 +80,12 @@ def _subset(labels: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(len(labels), n, replace=False))
 
 
-def sweep_family(fam: str, table: dict, grid: tuple[int, ...], n_test: int, n_tune: int,
-                 seed: int, tol: float, log=print) -> dict:
-    """Sweep one committed bundle; returns its JSON section."""
+RATIO_EVENTS = ("cycles", "wreads", "macs", "act_reads", "act_writes", "bias_reads", "fires")
+
+
+def sweep_family(fam: str, grid: tuple[int, ...], n_test: int, n_tune: int, seed: int,
+                 tol: float, log=print) -> dict:
+    """Sweep one committed bundle: accuracies and mean event counts (unpriced)."""
     from training.datasets import build
 
     path, split = FAMILIES[fam]
@@ -94,11 +97,11 @@ def sweep_family(fam: str, table: dict, grid: tuple[int, ...], n_test: int, n_tu
     xu, yu = tune.inputs[ui], tune.labels[ui].astype(np.int64)
     res = infer(bundle, x)
     ssf_acc = 100.0 * float(np.mean(res.classes == y))
-    ssf_ev = count_events(bundle, x, res.outputs)
-    ssf_e = energy_pj(table, ssf_ev)
+    ssf_ev = {k: float(v.mean()) for k, v in count_events(bundle, x, res.outputs).items()}
     full_acc = 100.0 * float(np.mean(infer(bundle, test.inputs).classes == test.labels))
     log(f"[{fam}] SSF: {ssf_acc:.2f} % on {len(y)} test inputs ({full_acc:.2f} % on all "
-        f"{len(test.labels)}), {ssf_e.mean() / 1e3:.2f} nJ per inference")
+        f"{len(test.labels)}), {ssf_ev['cycles']:.0f} cycles, {ssf_ev['wreads']:.0f} weight "
+        f"reads per inference")
     points = []
     for t_sim in grid:
         t0 = time.time()
@@ -108,70 +111,119 @@ def sweep_family(fam: str, table: dict, grid: tuple[int, ...], n_test: int, n_tu
             tune_acc[cfg] = 100.0 * float(np.mean(r.classes == yu))
         best = max(CONFIGS, key=lambda c: (tune_acc[c], -CONFIGS.index(c)))
         r = if_infer(bundle, x, t_sim, *best)
-        e = energy_pj(table, r.events)
-        e_ev = energy_pj(table, event_driven(r.events))
-        e_mem = membrane_pj(table, r.events)
         p = {"T_sim": t_sim, "encoding": best[0], "v0": best[1], "bias_shift": best[2],
              "tune_accuracy_pct": {f"{c[0]},v0={c[1]},shift={c[2]}": a
                                    for c, a in tune_acc.items()},
              "accuracy_pct": 100.0 * float(np.mean(r.classes == y)),
              "agreement_with_ssf": float(np.mean(r.classes == res.classes)),
-             "energy_nj": float(e.mean() / 1e3),
-             "energy_nj_event_driven": float(e_ev.mean() / 1e3),
-             "energy_nj_with_membrane": float((e + e_mem).mean() / 1e3),
-             "ratio": float(e.mean() / ssf_e.mean()),
-             "ratio_event_driven": float(e_ev.mean() / ssf_e.mean()),
              "events_mean": {k: float(v.mean()) for k, v in r.events.items()}}
         points.append(p)
+        ev = p["events_mean"]
         log(f"[{fam}] T_sim {t_sim:4d}: {best[0]:6s} v0 {best[1]:g} shift {best[2]:g}  "
             f"acc {p['accuracy_pct']:.2f} % (SSF {ssf_acc:.2f})  "
-            f"agree {p['agreement_with_ssf']:.3f}"
-            f"  {p['energy_nj']:.1f} nJ (x{p['ratio']:.1f}; event-driven x"
-            f"{p['ratio_event_driven']:.1f})  {time.time() - t0:.0f} s")
+            f"agree {p['agreement_with_ssf']:.3f}  weight reads x"
+            f"{ev['wreads'] / ssf_ev['wreads']:.1f}, cycles x{ev['cycles'] / ssf_ev['cycles']:.0f}"
+            f"  {time.time() - t0:.0f} s")
     return {
         "bundle": path, "split": split, "n_test": int(len(y)), "n_tune": int(len(yu)),
         "test_indices_seed": seed, "ssf": {
             "accuracy_pct": ssf_acc, "accuracy_pct_full_test": full_acc,
-            "n_full_test": int(len(test.labels)), "energy_nj": float(ssf_e.mean() / 1e3),
-            "events_mean": {k: float(v.mean()) for k, v in ssf_ev.items()}},
+            "n_full_test": int(len(test.labels)), "events_mean": ssf_ev},
         "points": points, "tol_points": tol,
-        "equal_accuracy": _equal_accuracy(points, ssf_acc, float(ssf_e.mean() / 1e3), tol,
-                                          {k: float(v.mean()) for k, v in ssf_ev.items()}),
         "best_if_accuracy_pct": max(p["accuracy_pct"] for p in points),
     }
 
 
+def price(doc: dict, table_doc: dict | None, table_path: str | None) -> dict:
+    """Fill in the energies of a sweep from its stored mean event counts (every energy is
+    linear in the counts, so the mean energy is the energy of the mean counts), the equal-
+    accuracy point and the headline ratio. ``table_doc`` None: energies are null and only the
+    table-independent event-count ratios are reported."""
+    tab = table_doc["energies_pj"] if table_doc else None
+
+    def nj(ev: dict, kind: str = "") -> float | None:
+        if tab is None:
+            return None
+        e = {k: np.array([v]) for k, v in ev.items()}
+        val = energy_pj(tab, event_driven(e) if kind == "event_driven" else e)[0]
+        if kind == "membrane":
+            val += membrane_pj(tab, e)[0]
+        return float(val / 1e3)
+
+    def ratio(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else a / b
+
+    for d in doc["families"].values():
+        s = d["ssf"]
+        s["energy_nj"] = nj(s["events_mean"])
+        for p in d["points"]:
+            p["energy_nj"] = nj(p["events_mean"])
+            p["energy_nj_event_driven"] = nj(p["events_mean"], "event_driven")
+            p["energy_nj_with_membrane"] = nj(p["events_mean"], "membrane")
+            p["ratio"] = ratio(p["energy_nj"], s["energy_nj"])
+            p["ratio_event_driven"] = ratio(p["energy_nj_event_driven"], s["energy_nj"])
+            p["ratio_with_membrane"] = ratio(p["energy_nj_with_membrane"], s["energy_nj"])
+            p["event_count_ratios"] = {k: p["events_mean"][k] / s["events_mean"][k]
+                                       for k in RATIO_EVENTS if s["events_mean"].get(k)}
+        at = smallest_within(d["points"], s["accuracy_pct"], d["tol_points"])
+        d["equal_accuracy"] = None if at is None else {
+            k: at[k] for k in ("T_sim", "accuracy_pct", "ratio", "ratio_event_driven",
+                               "ratio_with_membrane", "event_count_ratios")}
+    doc["table"] = table_path
+    doc["table_provenance"] = table_doc.get("provenance", {}) if table_doc else None
+    doc["node_nm"] = table_doc.get("node_nm") if table_doc else None
+    ecg = doc["families"].get("ecg")
+    eq = ecg["equal_accuracy"] if ecg else None
+    doc["if_energy_ratio"] = eq["ratio"] if eq else None
+    doc["if_energy_ratio_event_driven"] = eq["ratio_event_driven"] if eq else None
+    doc["if_energy_ratio_T_sim"] = eq["T_sim"] if eq else None
+    return doc
+
+
 def plot(doc: dict, out: Path) -> Path:
-    """Accuracy against energy per inference, one panel per bundle."""
+    """Accuracy against energy per inference (weight reads when unpriced), one panel per
+    bundle."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    priced = doc.get("table") is not None
     fams = list(doc["families"])
     fig, axes = plt.subplots(1, len(fams), figsize=(6 * len(fams), 4.5), squeeze=False)
     for ax, fam in zip(axes[0], fams):
         d = doc["families"][fam]
-        pts = d["points"]
-        for key, style, lab in (("energy_nj", "o-", "IF, same datapath"),
-                                ("energy_nj_event_driven", "s--", "IF, event-driven bound")):
-            ax.plot([p[key] for p in pts], [p["accuracy_pct"] for p in pts], style, label=lab)
-        for p in pts:
-            ax.annotate(f"T={p['T_sim']}", (p["energy_nj"], p["accuracy_pct"]), fontsize=7,
+        pts, s = d["points"], d["ssf"]
+        if priced:
+            series = (("energy_nj", "o-", "IF, same datapath"),
+                      ("energy_nj_event_driven", "s--", "IF, event-driven bound"))
+            xs = {k: [p[k] for p in pts] for k, _, _ in series}
+            xssf = s["energy_nj"]
+            ax.set_xlabel(f"energy per inference (nJ, {doc.get('node_nm') or 180} nm)")
+        else:
+            series = (("wreads", "o-", "IF, same datapath"),)
+            xs = {"wreads": [p["events_mean"]["wreads"] for p in pts]}
+            xssf = s["events_mean"]["wreads"]
+            ax.set_xlabel("weight-word reads per inference (unpriced: no gate-level table)")
+        for key, style, lab in series:
+            ax.plot(xs[key], [p["accuracy_pct"] for p in pts], style, label=lab)
+        first = xs[series[0][0]]
+        for p, xv in zip(pts, first):
+            ax.annotate(f"T={p['T_sim']}", (xv, p["accuracy_pct"]), fontsize=7,
                         textcoords="offset points", xytext=(3, -9))
-        s = d["ssf"]
-        ax.plot([s["energy_nj"]], [s["accuracy_pct"]], "r*", ms=14, label="SSF (this design)")
+        ax.plot([xssf], [s["accuracy_pct"]], "r*", ms=14, label="SSF (this design)")
         ax.axhline(s["accuracy_pct"] - d["tol_points"], color="gray", lw=0.8, ls=":",
                    label=f"SSF - {d['tol_points']} points")
         ax.set_xscale("log")
-        ax.set_xlabel(f"energy per inference (nJ, {doc.get('node_nm', 180)} nm)")
         ax.set_ylabel("test accuracy (%)")
         lo = min(p["accuracy_pct"] for p in pts)
-        ax.set_ylim(max(lo - 2, 0), min(100, s["accuracy_pct"] + 2))
+        ax.set_ylim(max(lo - 2, 0), min(100.5, s["accuracy_pct"] + 2))
         eq = d["equal_accuracy"]
         title = f"{fam.upper()} ({d['n_test']} test inputs)"
-        if eq:
+        if eq and eq["ratio"] is not None:
             title += f": IF/SSF = {eq['ratio']:.0f}x at T_sim={eq['T_sim']}"
+        elif eq:
+            title += f": SSF accuracy reached at T_sim={eq['T_sim']}"
         else:
             title += ": no T_sim within tolerance"
         ax.set_title(title, fontsize=10)
@@ -182,61 +234,6 @@ def plot(doc: dict, out: Path) -> Path:
     fig.savefig(out, dpi=120)
     plt.close(fig)
     return out
-
-
-def reprice(doc: dict, table_doc: dict, table_path: str) -> dict:
-    """The same sweep priced with another per-event table: every energy is linear in the event
-    counts, so the means follow exactly from the stored mean counts (no IF rerun)."""
-    tab = table_doc["energies_pj"]
-
-    def nj(ev: dict, kind: str = "") -> float:
-        e = {k: np.array([v]) for k, v in ev.items()}
-        val = energy_pj(tab, event_driven(e) if kind == "event_driven" else e)[0]
-        if kind == "membrane":
-            val += membrane_pj(tab, e)[0]
-        return float(val / 1e3)
-
-    for d in doc["families"].values():
-        s = d["ssf"]
-        s["energy_nj"] = nj(s["events_mean"])
-        for p in d["points"]:
-            p["energy_nj"] = nj(p["events_mean"])
-            p["energy_nj_event_driven"] = nj(p["events_mean"], "event_driven")
-            p["energy_nj_with_membrane"] = nj(p["events_mean"], "membrane")
-            p["ratio"] = p["energy_nj"] / s["energy_nj"]
-            p["ratio_event_driven"] = p["energy_nj_event_driven"] / s["energy_nj"]
-        d["equal_accuracy"] = _equal_accuracy(d["points"], s["accuracy_pct"], s["energy_nj"],
-                                              d["tol_points"], s["events_mean"])
-    doc["table"] = table_path
-    doc["table_provenance"] = table_doc.get("provenance", {})
-    doc["node_nm"] = table_doc.get("node_nm")
-    _headline(doc)
-    return doc
-
-
-RATIO_EVENTS = ("cycles", "wreads", "macs", "act_reads", "act_writes", "bias_reads", "fires")
-
-
-def _equal_accuracy(points: list[dict], ssf_acc: float, ssf_nj: float, tol: float,
-                    ssf_events: dict[str, float]) -> dict | None:
-    """The smallest-T_sim point within tol of SSF: its energy ratios and, independent of any
-    energy table, the IF/SSF ratio of each event count (the energy ratio is their average
-    weighted by SSF's energy per event type)."""
-    at = smallest_within(points, ssf_acc, tol)
-    return None if at is None else {
-        "T_sim": at["T_sim"], "ratio": at["ratio"], "ratio_event_driven": at["ratio_event_driven"],
-        "ratio_with_membrane": at["energy_nj_with_membrane"] / ssf_nj,
-        "event_count_ratios": {k: at["events_mean"][k] / ssf_events[k] for k in RATIO_EVENTS
-                               if ssf_events.get(k)}}
-
-
-def _headline(doc: dict) -> None:
-    """if_energy_ratio (spec §5 summary key) from the ECG bundle's equal-accuracy point."""
-    ecg = doc["families"].get("ecg")
-    eq = ecg["equal_accuracy"] if ecg else None
-    doc["if_energy_ratio"] = eq["ratio"] if eq else None
-    doc["if_energy_ratio_event_driven"] = eq["ratio_event_driven"] if eq else None
-    doc["if_energy_ratio_T_sim"] = eq["T_sim"] if eq else None
 
 
 def _write(doc: dict, out: Path) -> Path:
@@ -252,6 +249,22 @@ def _write(doc: dict, out: Path) -> Path:
     return png
 
 
+def _summary(doc: dict) -> str:
+    parts = []
+    for fam, d in doc["families"].items():
+        eq = d["equal_accuracy"]
+        if eq is None:
+            parts.append(f"{fam}: no T_sim within {d['tol_points']} points of SSF")
+        elif eq["ratio"] is None:
+            r = eq["event_count_ratios"]
+            parts.append(f"{fam}: T_sim {eq['T_sim']} (cycles x{r['cycles']:.0f}, weight reads "
+                         f"x{r['wreads']:.1f}; unpriced)")
+        else:
+            parts.append(f"{fam}: IF/SSF x{eq['ratio']:.1f} at T_sim {eq['T_sim']} "
+                         f"(event-driven x{eq['ratio_event_driven']:.1f})")
+    return "; ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line of the sweep; returns the exit status."""
     ap = argparse.ArgumentParser(prog="python -m silicon.if_sweep", description=__doc__.split(
@@ -263,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
                     "IF configuration")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tol", type=float, default=0.5, help="accuracy tolerance in points")
-    ap.add_argument("--table", type=Path, default=TABLE)
+    ap.add_argument("--table", type=Path, default=None, help="per-event energy table (default "
+                    "silicon/event_energies.json; unpriced when it does not exist)")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     ap.add_argument("--reprice", type=Path, metavar="IF.json", help="price an existing sweep "
@@ -277,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"unknown families {bad}; choose from {sorted(FAMILIES)}")
         if not grid or min(grid) < 1:
             raise ValueError("--grid must list T_sim values >= 1")
-        table_doc = load_table(a.table)
+        table = a.table if a.table is not None else (TABLE if TABLE.is_file() else None)
+        table_doc = load_table(table) if table is not None else None
         old = None
         if a.reprice is not None:
             old = json.loads(a.reprice.read_text())
@@ -286,31 +301,27 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"if_sweep: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
+    if table_doc is None:
+        print(f"if_sweep: no per-event energy table ({TABLE} absent): accuracies and event "
+              "counts only; price later with --reprice")
     if old is not None:
-        doc = reprice(old, table_doc, str(a.table))
+        doc = price(old, table_doc, None if table is None else str(table))
         doc["repriced"] = {"from": str(a.reprice), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
-        png = _write(doc, a.out)
-        print(f"if_sweep: repriced with {a.table}: if_energy_ratio {doc['if_energy_ratio']} "
-              f"(T_sim {doc['if_energy_ratio_T_sim']}) -> {a.out}, {png}")
-        return 0
-    import torch
+    else:
+        import torch
 
-    torch.set_num_threads(max(1, a.threads))
-    t0 = time.time()
-    doc = {"format": "sparrow-if-baseline", "version": 1,
-           "command": "python -m silicon.if_sweep " + " ".join(argv if argv is not None
-                                                                else sys.argv[1:]),
-           "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "node_nm": table_doc.get("node_nm"),
-           "table": str(a.table), "table_provenance": table_doc.get("provenance", {}),
-           "families": {}}
-    for fam in fams:
-        doc["families"][fam] = sweep_family(fam, table_doc["energies_pj"], grid, a.n_test,
-                                            a.n_tune, a.seed, a.tol)
-    _headline(doc)
-    doc["seconds"] = round(time.time() - t0, 1)
+        torch.set_num_threads(max(1, a.threads))
+        t0 = time.time()
+        doc = {"format": "sparrow-if-baseline", "version": 1,
+               "command": "python -m silicon.if_sweep " + " ".join(
+                   argv if argv is not None else sys.argv[1:]),
+               "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "families": {}}
+        for fam in fams:
+            doc["families"][fam] = sweep_family(fam, grid, a.n_test, a.n_tune, a.seed, a.tol)
+        doc["seconds"] = round(time.time() - t0, 1)
+        price(doc, table_doc, None if table is None else str(table))
     png = _write(doc, a.out)
-    print(f"if_sweep: if_energy_ratio {doc['if_energy_ratio']} (T_sim "
-          f"{doc['if_energy_ratio_T_sim']}) -> {a.out}, {png} ({doc['seconds']:.0f} s)")
+    print(f"if_sweep: {_summary(doc)} -> {a.out}, {png}")
     return 0
 
 

@@ -120,7 +120,7 @@ def test_smallest_within() -> None:
     assert smallest_within(pts, 99.5, 0.5) is None
 
 
-def test_sweep_on_a_small_subset(tmp_path) -> None:
+def test_sweep_on_a_small_subset(tmp_path, monkeypatch) -> None:
     """make if-baseline on 40 real ECG test beats, 20 tune beats, T_sim 2 and 8 (about 20 s):
     the report, its ratio and the plot exist and are consistent."""
     import json
@@ -165,3 +165,12 @@ def test_sweep_on_a_small_subset(tmp_path) -> None:
     assert re["families"]["ecg"]["ssf"]["energy_nj"] == pytest.approx(2 * ecg["ssf"]["energy_nj"])
     assert re["if_energy_ratio"] == pytest.approx(doc["if_energy_ratio"])
     assert main(["--reprice", str(table), "--table", str(table), "--out", str(out2)]) == 1
+    # without a table: accuracies and event-count ratios only, energies null
+    import silicon.if_sweep as sw
+
+    monkeypatch.setattr(sw, "TABLE", tmp_path / "absent.json")
+    assert main(["--reprice", str(out), "--out", str(out2)]) == 0
+    re = json.loads(out2.read_text())
+    eq = re["families"]["ecg"]["equal_accuracy"]
+    assert re["if_energy_ratio"] is None and eq["ratio"] is None and eq["T_sim"] == 2
+    assert eq["event_count_ratios"]["cycles"] == pytest.approx(2.0)

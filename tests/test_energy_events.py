@@ -78,18 +78,21 @@ def test_rtl_checker_can_fail() -> None:
 
 
 def _cases(tmp: Path) -> list[tuple[str, Path, Path]]:
-    """(name, model, inputs): 3 real test inputs of each committed bundle (plus an all-zero
-    one) and 3 random legal bundles with 3 inputs each."""
+    """(name, model, inputs): 3 real test inputs of each committed bundle (models/*/*.json, on
+    its own protocol; plus an all-zero input) and 3 random legal bundles with 3 inputs each."""
     from training.datasets import build
 
+    from tb.regress import committed_bundles
+
     cases = []
-    for fam, split in (("ecg", "intra"), ("eeg", "inter")):
-        ds = build(fam, split, "test")
-        rng = np.random.default_rng(7)
-        idx = np.sort(rng.choice(len(ds.labels), 3, replace=False))
-        x = np.concatenate([ds.inputs[idx], np.zeros((1, *ds.inputs.shape[1:]), np.uint8)])
-        np.save(tmp / f"{fam}.npy", x)
-        cases.append((fam, COMMITTED[fam], tmp / f"{fam}.npy"))
+    for fam in ("ecg", "eeg"):
+        for k, (bd, origin, split) in enumerate(committed_bundles(fam)):
+            ds = build(fam, split, "test")
+            rng = np.random.default_rng(7)
+            idx = np.sort(rng.choice(len(ds.labels), 3, replace=False))
+            x = np.concatenate([ds.inputs[idx], np.zeros((1, *ds.inputs.shape[1:]), np.uint8)])
+            np.save(tmp / f"{fam}{k}.npy", x)
+            cases.append((origin, REPO / origin, tmp / f"{fam}{k}.npy"))
     for seed in (21, 22, 23):
         rng = np.random.default_rng(seed)
         bd = random_bundle(rng, max_layers=4, max_ch=10, max_len=24, max_cycles=2500)
@@ -109,7 +112,7 @@ def test_events_equal_rtl_counters(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         monkeypatch.setattr(cli, "SUBCOMMANDS", [*cli.SUBCOMMANDS, "tb.cli_sim"])
     errors = []
     for name, model, inputs in _cases(tmp_path):
-        out = tmp_path / f"{name}.npz"
+        out = tmp_path / f"{name.replace('/', '_')}.npz"
         code = cli.main(["sim", "--model", str(model), "--inputs", str(inputs), "--out", str(out),
                          "--sim", "verilator"])
         _, err = capsys.readouterr()

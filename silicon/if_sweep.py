@@ -177,6 +177,9 @@ def price(doc: dict, table_doc: dict | None, table_path: str | None) -> dict:
     doc["if_energy_ratio"] = eq["ratio"] if eq else None
     doc["if_energy_ratio_event_driven"] = eq["ratio_event_driven"] if eq else None
     doc["if_energy_ratio_T_sim"] = eq["T_sim"] if eq else None
+    # any non-negative per-event table puts the compute-phase ratio between these
+    r = list(eq["event_count_ratios"].values()) if eq else []
+    doc["if_energy_ratio_bounds"] = [min(r), max(r)] if r else None
     return doc
 
 

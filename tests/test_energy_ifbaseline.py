@@ -174,3 +174,5 @@ def test_sweep_on_a_small_subset(tmp_path, monkeypatch) -> None:
     eq = re["families"]["ecg"]["equal_accuracy"]
     assert re["if_energy_ratio"] is None and eq["ratio"] is None and eq["T_sim"] == 2
     assert eq["event_count_ratios"]["cycles"] == pytest.approx(2.0)
+    lo, hi = re["if_energy_ratio_bounds"]
+    assert lo == min(eq["event_count_ratios"].values()) and hi == pytest.approx(2.0)

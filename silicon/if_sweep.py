@@ -38,7 +38,7 @@ from silicon.ifbaseline_fair import if_infer
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "reports" / "energy" / "if_baseline.json"
 FAMILIES = {"ecg": ("models/ecg/model.json", "intra"), "eeg": ("models/eeg/model.json", "inter")}
-T_GRID = (4, 8, 12, 16, 24, 32, 48, 64, 128, 256)
+T_GRID = (4, 8, 12, 16, 24, 32, 48, 64, 128)
 CONFIGS = (("rate", 0.0, 0.0), ("rate", 0.0, -0.5), ("direct", 0.0, 0.0),
            ("direct", 0.0, -0.5))
 """(encoding, v0, bias_shift) candidates; the first best on the tune subset wins."""
@@ -274,8 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         "\n\n")[0])
     ap.add_argument("--families", default="ecg,eeg", help="comma list of ecg, eeg")
     ap.add_argument("--grid", default=",".join(map(str, T_GRID)), help="T_sim values")
-    ap.add_argument("--n-test", type=int, default=4000, help="test inputs (0 = all)")
-    ap.add_argument("--n-tune", type=int, default=300, help="train-part inputs to choose the "
+    ap.add_argument("--n-test", type=int, default=0, help="test inputs (default 0 = all)")
+    ap.add_argument("--n-tune", type=int, default=1000, help="train-part inputs to choose the "
                     "IF configuration")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tol", type=float, default=0.5, help="accuracy tolerance in points")

@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def estimate(bundle: object, x: np.ndarray, table_doc: dict) -> dict:
     """The fast estimate of every input as a JSON-ready report."""
     from golden.model import infer
-    from silicon.energyfit import SCALE_22NM, SCALE_22NM_SOURCE, by_event, features_of, predict
+    from silicon.energyfit import (SCALE_22NM, SCALE_22NM_HIGH, SCALE_22NM_LOW, SCALE_22NM_SOURCE,
+                                   by_event, features_of, predict)
     from silicon.events import count_events
 
     res = infer(bundle, x)
@@ -68,6 +69,8 @@ def estimate(bundle: object, x: np.ndarray, table_doc: dict) -> dict:
         "model": bundle.name, "n": int(len(x)), "node_nm": table_doc.get("node_nm"),
         "clock_mhz": clock, "scale_22nm": SCALE_22NM, "scale_22nm_source": SCALE_22NM_SOURCE,
         "energy_nj": stats(nj), "energy_nj_22nm": stats(nj * SCALE_22NM),
+        "energy_nj_22nm_band": [float(nj.mean() * SCALE_22NM_LOW),
+                                float(nj.mean() * SCALE_22NM_HIGH)],
         "latency_us": stats(latency_us),
         "power_uw_continuous": float(total_pj.sum() / (all_cyc.sum() / clock)),
         "breakdown_nj": {c: float(v.mean() / 1000.0) for c, v in comp.items()},
@@ -149,7 +152,8 @@ def run(args: argparse.Namespace) -> int:
     e, e22 = rep["energy_nj"], rep["energy_nj_22nm"]
     print(f"energy per inference: {e['mean']:.3f} nJ (std {e['std']:.3f}, {e['min']:.3f}.."
           f"{e['max']:.3f}) at {node} nm; {e22['mean']:.3f} nJ at 22 nm "
-          f"(x{rep['scale_22nm']:g}); latency {rep['latency_us']['mean']:.1f} us, "
+          f"(x1/{1 / rep['scale_22nm']:.0f}, band {rep['energy_nj_22nm_band'][0]:.3f}.."
+          f"{rep['energy_nj_22nm_band'][1]:.3f}); latency {rep['latency_us']['mean']:.1f} us, "
           f"{rep['power_uw_continuous']:.1f} uW continuous at {rep['clock_mhz']:g} MHz")
     tot = sum(rep["breakdown_nj"].values())
     print("by component: " + ", ".join(

@@ -63,32 +63,43 @@ TERMS: dict[str, tuple[str, ...]] = {
 """Features allowed to explain each energy component."""
 
 
-# Node scaling of energy per operation: Stillmaker & Baas, "Scaling equations for the accurate
-# prediction of CMOS device performance from 180 nm to 7 nm", Integration, the VLSI Journal 58
-# (2017) 74-81, Table 5: energy factor E(V) = a·V² + b·V + c per node (180 nm bulk; 32 and 20 nm
-# high-performance). 22 nm is not tabulated: E is interpolated linearly in log(E) against
-# log(node) between 32 and 20 nm at the same supply.
-STILLMAKER_ENERGY = {180: (24.64, -17.98, 0.0), 32: (0.8367, -0.4341, 0.1701),
-                     20: (0.373, -0.1582, 0.04104)}
-VDD_180, VDD_22 = 1.8, 0.8
+# Node scaling, 0.18 µm -> 22 nm: the gate-level flow's method (docs/energy.md, "Scaling to
+# 22 nm", silicon.energy.scale_to_22nm): Stillmaker & Baas, "Scaling equations for the accurate
+# prediction of CMOS device performance from 180 nm to 7 nm", Integration 58 (2017) 74-81, energy
+# fit e(V) = a·V² + b·V + c per node; 20 nm (the paper's node nearest 22 nm) HP at 0.8 V against
+# 180 nm at 1.8 V, band over 20 nm HP 0.7-0.9 V and LP 0.8-0.9 V. The one place is
+# silicon.energy; the copy below only serves a checkout without the gate-level flow and must give
+# the same numbers (tests/test_energy_cli.py checks it when both are present).
+STILLMAKER_ENERGY = {"180": (24.64, -17.98, 0.0), "HP20": (0.373, -0.1582, 0.04104),
+                     "LP20": (0.2632, -0.14, 0.06841)}
+_TARGET = ("HP20", 0.8)
+_BAND = (("HP20", 0.9), ("HP20", 0.7), ("LP20", 0.8), ("LP20", 0.9))
 
 
-def _e_factor(node: int, vdd: float) -> float:
+def _e_factor(node: str, vdd: float) -> float:
     a, b, c = STILLMAKER_ENERGY[node]
     return a * vdd * vdd + b * vdd + c
 
 
-def scale_to_22nm(vdd_from: float = VDD_180, vdd_to: float = VDD_22) -> float:
-    """Energy multiplier from 180 nm at ``vdd_from`` to 22 nm at ``vdd_to`` (Stillmaker & Baas)."""
-    w = (math.log(32) - math.log(22)) / (math.log(32) - math.log(20))
-    ln22 = (1 - w) * math.log(_e_factor(32, vdd_to)) + w * math.log(_e_factor(20, vdd_to))
-    return math.exp(ln22) / _e_factor(180, vdd_from)
+def local_scale_to_22nm() -> tuple[float, float, float]:
+    """(central, low, high) energy multipliers 180 nm / 1.8 V -> 22 nm, computed here."""
+    ref = _e_factor("180", 1.8)
+    band = [_e_factor(n, v) / ref for n, v in _BAND]
+    return _e_factor(*_TARGET) / ref, min(band), max(band)
 
 
-SCALE_22NM = scale_to_22nm()
-"""The one 0.18 µm -> 22 nm energy factor of the energy model (about 1/261)."""
-SCALE_22NM_SOURCE = ("Stillmaker & Baas 2017 (Integration 58:74-81) Table 5, 180 nm at 1.8 V to "
-                     "22 nm at 0.8 V (log-interpolated between 32 and 20 nm HP)")
+def _scale() -> tuple[float, float, float]:
+    try:
+        from silicon.energy import scale_to_22nm
+    except Exception:  # noqa: BLE001 - gate-level flow not in this checkout
+        return local_scale_to_22nm()
+    return tuple(float(v) for v in scale_to_22nm(1.0))
+
+
+SCALE_22NM, SCALE_22NM_LOW, SCALE_22NM_HIGH = _scale()
+"""The energy factor 0.18 µm -> 22 nm (about 1/310) and its band."""
+SCALE_22NM_SOURCE = ("Stillmaker & Baas 2017 (Integration 58:74-81): 180 nm at 1.8 V to the 20 nm "
+                     "HP fit at 0.8 V (band: 20 nm HP 0.7-0.9 V, LP 0.8-0.9 V); docs/energy.md")
 
 
 class EnergyModelError(ValueError):

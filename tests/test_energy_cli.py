@@ -11,7 +11,8 @@ import pytest
 
 from golden import cli
 from golden.bundle import load_bundle
-from silicon.energyfit import SCALE_22NM, _e_factor, features_of, predict, scale_to_22nm
+from silicon.energyfit import (SCALE_22NM, SCALE_22NM_HIGH, SCALE_22NM_LOW, _e_factor,
+                               features_of, local_scale_to_22nm, predict)
 from silicon.events import count_events
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,12 +74,18 @@ def test_show_limits_the_listing(sparrow, table, inputs) -> None:
 
 
 def test_scale_to_22nm_in_one_place() -> None:
-    """The factor follows the cited equations: E(32 nm, 0.9 V) = 0.4571 is the corrected worked
-    example of Stillmaker & Baas; the 22 nm value lies between the 32 and 20 nm ones."""
-    assert _e_factor(32, 0.9) == pytest.approx(0.4571, abs=1e-4)
-    lo = _e_factor(20, 0.8) / _e_factor(180, 1.8)
-    hi = _e_factor(32, 0.8) / _e_factor(180, 1.8)
-    assert lo < SCALE_22NM == scale_to_22nm() < hi
+    """The factor follows the cited fits (180 nm at 1.8 V: e = 47.47; 20 nm HP at 0.8 V: 0.153),
+    lies in its band, and equals the gate-level flow's when that is present."""
+    assert _e_factor("180", 1.8) == pytest.approx(47.4696)
+    assert _e_factor("HP20", 0.8) == pytest.approx(0.1532, abs=1e-4)
+    central, lo, hi = local_scale_to_22nm()
+    assert lo < central < hi and 1 / central == pytest.approx(309.9, abs=0.1)
+    assert (SCALE_22NM, SCALE_22NM_LOW, SCALE_22NM_HIGH) == pytest.approx((central, lo, hi))
+    try:
+        from silicon.energy import scale_to_22nm
+    except ImportError:
+        return
+    assert scale_to_22nm(1.0) == pytest.approx((central, lo, hi))
 
 
 @pytest.mark.parametrize("case,msg", [

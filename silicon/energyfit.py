@@ -102,6 +102,10 @@ SCALE_22NM_SOURCE = ("Stillmaker & Baas 2017 (Integration 58:74-81): 180 nm at 1
                      "HP fit at 0.8 V (band: 20 nm HP 0.7-0.9 V, LP 0.8-0.9 V); docs/energy.md")
 
 
+WINDOW_SLACK = 8
+"""Cycles a campaign's measured window may exceed load + compute (start / done handshakes)."""
+
+
 class EnergyModelError(ValueError):
     """A malformed campaign file or energy table (one-line message)."""
 
@@ -165,13 +169,20 @@ def load_runs(path: str | Path) -> Runs:
         if idx.min() < 0 or idx.max() >= len(x):
             raise EnergyModelError(f"campaign '{path}': index out of range for {xpath}")
         fx = features_of(count_events(bundle, x[idx]))
-        cyc = [rows[k].get("cycles") for k in ks]
-        # a row's cycles may count compute only (CNT_CYCLES) or load + compute
-        bad = [c for c, e, ld in zip(cyc, fx["cycle"], fx["load_cycle"])
-               if c is not None and int(c) not in (int(e), int(e + ld))]
-        if bad:
-            raise EnergyModelError(f"campaign '{path}': {bpath} cycles {bad[0]} disagree with "
-                                   f"the golden schedule ({int(fx['cycle'][0])})")
+        # compute_cycles (CNT_CYCLES) must equal the golden schedule; cycles (the measured
+        # window) must lie between the compute cycles and load + compute (+ a few handshake
+        # cycles): either check catches a row attached to the wrong bundle or input
+        for k, comp, ld in zip(ks, fx["cycle"], fx["load_cycle"]):
+            r = rows[k]
+            if "compute_cycles" in r and int(r["compute_cycles"]) != int(comp):
+                raise EnergyModelError(f"campaign '{path}' run {k}: {bpath} compute_cycles "
+                                       f"{r['compute_cycles']} disagree with the golden "
+                                       f"schedule ({int(comp)})")
+            c = r.get("cycles")
+            if c is not None and not int(comp) <= int(c) <= int(comp + ld) + WINDOW_SLACK:
+                raise EnergyModelError(f"campaign '{path}' run {k}: {bpath} cycles {c} disagree "
+                                       f"with the golden schedule ({int(comp)} compute + "
+                                       f"{int(ld)} load)")
         for f in FEATURES:
             feats[f][ks] = fx[f]
     energy = {c: np.array([float(r["energy_pj"][c]) for r in rows]) for c in COMPONENTS}

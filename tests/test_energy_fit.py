@@ -155,10 +155,15 @@ def test_fit_command_writes_only_a_validated_table(cases, tmp_path: Path) -> Non
 def test_campaign_cycles_must_match_the_schedule(cases, tmp_path: Path) -> None:
     camp = synthetic_campaign(KNOWN, cases[:1], tmp_path / "gls.json")
     doc = json.loads(camp.read_text())
-    doc["runs"][0]["cycles"] += 193                      # load + compute: accepted
+    r = doc["runs"][0]
+    r["compute_cycles"], r["cycles"] = r["cycles"], r["cycles"] + 187 + 2   # stream + handshake
     camp.write_text(json.dumps(doc))
     load_runs(camp)
-    doc["runs"][0]["cycles"] += 1
-    camp.write_text(json.dumps(doc))
-    with pytest.raises(EnergyModelError, match="disagree with the golden schedule"):
-        load_runs(camp)
+    for key, val, msg in (("compute_cycles", r["compute_cycles"] + 1, "compute_cycles"),
+                          ("cycles", r["compute_cycles"] - 1, "cycles"),
+                          ("cycles", r["compute_cycles"] + 193 + 9, "cycles")):
+        bad = json.loads(json.dumps(doc))
+        bad["runs"][0][key] = val
+        camp.write_text(json.dumps(bad))
+        with pytest.raises(EnergyModelError, match=f"run 0: .* {msg} .* disagree"):
+            load_runs(camp)

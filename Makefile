@@ -94,3 +94,11 @@ bench-campaign: setup  ## campaign throughput on 1 and 2 workers vs the raw Veri
 .PHONY: formal
 formal: setup  ## formal proofs, covers and expect-fail mutants of the RTL (SymbiYosys; reports/formal/)
 	nice -n 10 $(PY) -m formal.run --jobs $(JOBS) $(if $(FORMAL_ONLY),--only $(FORMAL_ONLY))
+
+# energy model (docs/energy-model.md): per-event energies fitted on the gate-level runs, and the
+# fair integrate-and-fire baseline against SSF at equal accuracy
+.PHONY: energy-fit if-baseline
+energy-fit: setup  ## fit silicon/event_energies.json on reports/energy/gls_runs.json (make gls); fails if a held-out run is off by > 5 %
+	$(PY) -m silicon.energyfit --campaign reports/energy/gls_runs.json --out silicon/event_energies.json
+if-baseline: setup  ## T_sim sweep of the fair IF baseline vs SSF (accuracy vs energy), reports/energy/if_baseline.{json,png}
+	nice -n 10 $(PY) -m silicon.if_sweep $(if $(N),--n-test $(N))

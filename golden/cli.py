@@ -24,6 +24,7 @@ PROG = "sparrow"
 SUBCOMMANDS: list[str] = [
     "golden.cli_infer",
     "golden.cli_check",
+    "golden.cli_energy",
     "training.cli_dataset",
     "training.cli_train",
     "training.cli_eval",

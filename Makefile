@@ -101,4 +101,4 @@ formal: setup  ## formal proofs, covers and expect-fail mutants of the RTL (Symb
 energy-fit: setup  ## fit silicon/event_energies.json on reports/energy/gls_runs.json (make gls); fails if a held-out run is off by > 5 %
 	$(PY) -m silicon.energyfit --campaign reports/energy/gls_runs.json --out silicon/event_energies.json
 if-baseline: setup  ## T_sim sweep of the fair IF baseline vs SSF (accuracy vs energy), reports/energy/if_baseline.{json,png}
-	nice -n 10 $(PY) -m silicon.if_sweep $(if $(N),--n-test $(N))
+	nice -n 10 $(PY) -m silicon.if_sweep $(if $(IF_N),--n-test $(IF_N))

@@ -67,3 +67,19 @@ coverage: setup  ## Verilator line/branch/toggle + functional coverage of rtl/ (
 clean:  ## remove build products and reports (keeps .venv)
 	rm -rf sim_build reports tb/*/sim_build tb/*/results.xml tb/*/*.fst .pytest_cache
 	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +
+
+# silicon evidence (docs/energy.md): synthesis + equivalence, timing + power tables, gate-level
+# simulation with switching activity, energy per inference. Logs in build/silicon/, figures in
+# reports/energy/. GLS_PER_CLASS / GLS_RANDOM resize the campaign, GLS_SIM picks the simulator.
+.PHONY: synth sta gls energy
+GLS_PER_CLASS ?= 50
+GLS_RANDOM    ?= 50
+GLS_SIM       ?= verilator
+synth: setup  ## yosys synthesis of sparrow_top to OSU018 + equivalence with the RTL (build/silicon/)
+	$(PY) -m silicon synth
+sta: synth  ## OpenSTA: slack at 4 MHz, fmax, critical path, per-instance power tables (reports/energy/)
+	$(PY) -m silicon sta
+gls: sta  ## gate-level simulation: >= 50 real inputs per class (ECG, EEG) + 50 random bundles vs golden
+	nice -n 10 $(PY) -m silicon gls --per-class $(GLS_PER_CLASS) --random $(GLS_RANDOM) --sim $(GLS_SIM)
+energy: gls  ## energy per inference from the GLS activity: summary.json/.md, breakdown PNG, gls_runs.json
+	$(PY) -m silicon energy

@@ -13,3 +13,23 @@ module \$_DFFE_PP_ (input D, input C, input E, output Q);
     INVX1 inv (.A(hold_n), .Y(hold));
     DFFPOSX1 _TECHMAP_REPLACE_ (.CLK(C), .D(hold), .Q(Q));
 endmodule
+
+// Sync reset (active high after dfflegalize, value 0) and enable, reset first: the clock must
+// run when E or R; the data is D unless R.
+module \$_SDFFE_PP0P_ (input D, input C, input R, input E, output Q);
+    wire en = E | R;
+    wire d = D & ~R;
+    wire hold_n, hold;
+    MUX2X1 mux (.A(d), .B(Q), .S(en), .Y(hold_n));
+    INVX1 inv (.A(hold_n), .Y(hold));
+    DFFPOSX1 _TECHMAP_REPLACE_ (.CLK(C), .D(hold), .Q(Q));
+endmodule
+
+// Sync reset and enable, enable first: the clock runs when E; the data is D unless R.
+module \$_SDFFCE_PP0P_ (input D, input C, input R, input E, output Q);
+    wire d = D & ~R;
+    wire hold_n, hold;
+    MUX2X1 mux (.A(d), .B(Q), .S(E), .Y(hold_n));
+    INVX1 inv (.A(hold_n), .Y(hold));
+    DFFPOSX1 _TECHMAP_REPLACE_ (.CLK(C), .D(hold), .Q(Q));
+endmodule

@@ -30,7 +30,7 @@ def check_tool(name: str) -> None:
 def check_library() -> None:
     """Fail with one line when the OSU018 library has not been unpacked."""
     if not LIBERTY.is_file():
-        raise FlowError(f"{LIBERTY.relative_to(REPO)} missing: the Debian package "
+        raise FlowError(f"{rel(LIBERTY)} missing: the Debian package "
                         f"qflow-tech-osu018 is not unpacked (run make setup)")
 
 
@@ -40,4 +40,10 @@ def run_step(name: str, cmd: list[str], log: Path, cwd: Path = REPO) -> None:
     with open(log, "w") as fh:
         rc = subprocess.run(cmd, cwd=cwd, stdout=fh, stderr=subprocess.STDOUT).returncode
     if rc != 0:
-        raise FlowError(f"{name} failed (exit {rc}); log {log.relative_to(REPO)}")
+        raise FlowError(f"{name} failed (exit {rc}); log {rel(log)}")
+
+
+def rel(path: Path) -> str:
+    """``path`` relative to the repository when inside it (for messages)."""
+    path = Path(path)
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)

@@ -25,7 +25,7 @@ from silicon.netlist import instrument
 GLS_DIR = BUILD / "gls"
 SRAM_FILES = ["sram_sp.v", "sram_sp_2048x64.v", "sram_sp_4096x8.v", "sram_sp_128x256.v",
               "sram_sp_128x128.v"]
-VERILATOR_ARGS = ["--timing", "-O3", "-CFLAGS", "-O1", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+VERILATOR_ARGS = ["--timing", "-CFLAGS", "-O0", "-Wno-fatal", "-Wno-lint", "-Wno-style",
                   "-Wno-MINTYPMAXDLY", "-Wno-SPECIFYIGN", "-Wno-TIMESCALEMOD", "-Wno-IMPLICIT",
                   "--x-initial", "0", "--x-assign", "0"]
 

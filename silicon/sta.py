@@ -25,18 +25,18 @@ CLOCK_MHZ = 4.0
 MACRO_LIB = BUILD / "sram_macros.lib"
 
 
-def _head(netlist: Path, period_ns: float) -> list[str]:
+def _head(netlist: Path, period_ns: float, top: str = "sparrow_top") -> list[str]:
     return [f"read_liberty {LIBERTY}", f"read_liberty {MACRO_LIB}", f"read_verilog {netlist}",
-            "link_design sparrow_top",
+            f"link_design {top}",
             f"create_clock -name clk -period {period_ns} [get_ports clk]",
             "set_input_delay 0 -clock clk [delete_from_list [all_inputs] [get_ports clk]]",
             "set_output_delay 0 -clock clk [all_outputs]"]
 
 
-def _sta(name: str, lines: list[str]) -> str:
+def _sta(name: str, lines: list[str], out: Path = BUILD) -> str:
     check_tool("sta")
-    tcl = BUILD / f"{name}.tcl"
-    log = BUILD / f"{name}.log"
+    tcl = out / f"{name}.tcl"
+    log = out / f"{name}.log"
     tcl.write_text("\n".join(lines + ["exit"]) + "\n")
     run_step(f"sta ({name})", ["sta", "-no_splash", "-exit", str(tcl)], log)
     text = log.read_text()
@@ -46,9 +46,24 @@ def _sta(name: str, lines: list[str]) -> str:
     return text
 
 
+def _worst(text: str) -> tuple[float, float, str | None, str | None]:
+    """(data arrival, slack, startpoint, endpoint) of the first path in a report_checks text."""
+    m = re.search(r"([-\d.]+)\s+slack \((MET|VIOLATED)\)", text)
+    arr = re.search(r"([-\d.]+)\s+data arrival time", text)
+    if not m or not arr:
+        raise FlowError("sta: no slack in the timing report; log build/silicon/timing.log")
+    start = re.search(r"Startpoint: (\S+)", text)
+    end = re.search(r"Endpoint: (\S+)", text)
+    return float(arr.group(1)), float(m.group(1)), start and start.group(1), end and end.group(1)
+
+
 def timing(netlist: Path | None = None, clock_mhz: float = CLOCK_MHZ) -> dict:
     """Slack at ``clock_mhz``, fmax and the critical path; writes reports/energy/timing.txt and
-    timing.json."""
+    timing.json. APB read data is sampled at the end of the access phase, two cycles after
+    paddr/psel are set up, so the combinational input-to-output paths (the register read mux)
+    are two-cycle paths; every other path (register, macro, input or output) is single-cycle.
+    fmax = min(1 / d1, 2 / d2) over the worst single-cycle (d1) and input-to-output (d2) paths.
+    """
     check_library()
     netlist = netlist or BUILD / "netlist_sta.v"
     if not netlist.is_file():
@@ -56,25 +71,28 @@ def timing(netlist: Path | None = None, clock_mhz: float = CLOCK_MHZ) -> dict:
     macro_liberty(str(MACRO_LIB))
     period = 1000.0 / clock_mhz
     text = _sta("timing", _head(netlist, period) + [
-        "report_checks -path_delay max -format full_clock_expanded -fields {fanout cap slew} "
-        "-digits 3", "report_checks -path_delay min -digits 3", "report_wns", "report_tns"])
-    m = re.search(r"([-\d.]+)\s+slack \((MET|VIOLATED)\)", text)
-    arr = re.search(r"([-\d.]+)\s+data arrival time", text)
-    if not m or not arr:
-        raise FlowError("sta: no slack in the timing report; log build/silicon/timing.log")
-    slack = float(m.group(1))
-    req = period - slack
-    path = re.findall(r"^\s+[-\d.]+\s+[-\d.]+\s+[-\d.]+\s+[-\d.]+\s+[-\d.]+\s+[\^v]\s+(\S+) "
-                      r"\((\w+)\)", text, re.M)
-    if not path:
-        path = re.findall(r"[\^v] (\S+) \((\w+)\)", text)
-    start = re.search(r"Startpoint: (\S+)", text)
-    end = re.search(r"Endpoint: (\S+)", text)
+        "set_multicycle_path 2 -setup -from [all_inputs] -to [all_outputs]",
+        "set_multicycle_path 1 -hold -from [all_inputs] -to [all_outputs]",
+        "puts \"=== worst path\"",
+        "report_checks -path_delay max -fields {fanout cap slew} -digits 3",
+        "puts \"=== worst single-cycle path\"",
+        "report_checks -path_delay max -from [all_registers -clock_pins] -digits 3",
+        "puts \"=== worst input-to-output path\"",
+        "report_checks -path_delay max -from [all_inputs] -to [all_outputs] -digits 3",
+        "puts \"=== worst hold path\"",
+        "report_checks -path_delay min -digits 3", "report_wns", "report_tns"])
+    secs = dict(re.findall(r"=== (worst [^\n]*)\n(.*?)(?==== |\Z)", text, re.S))
+    _, slack, start, end = _worst(secs["worst path"])
+    d1, _, s1, e1 = _worst(secs["worst single-cycle path"])
+    d2, _, s2, e2 = _worst(secs["worst input-to-output path"])
+    setup = 0.2                                   # DFF setup / macro setup margin (ns)
+    f1, f2 = 1000.0 / (d1 + setup), 2000.0 / d2
     res = {"clock_mhz": clock_mhz, "period_ns": period, "slack_ns": slack,
-           "critical_ns": round(req, 3), "fmax_mhz": round(1000.0 / req, 2),
-           "startpoint": start.group(1) if start else None,
-           "endpoint": end.group(1) if end else None,
-           "path_cells": len(path), "met": m.group(2) == "MET"}
+           "met": slack >= 0, "worst_startpoint": start, "worst_endpoint": end,
+           "reg_path_ns": round(d1, 3), "reg_path": [s1, e1],
+           "io_path_ns": round(d2, 3), "io_path": [s2, e2],
+           "fmax_mhz": round(min(f1, f2), 2), "fmax_reg_mhz": round(f1, 2),
+           "fmax_io_mhz": round(f2, 2)}
     REPORTS.mkdir(parents=True, exist_ok=True)
     (REPORTS / "timing.txt").write_text(text)
     (REPORTS / "timing.json").write_text(json.dumps(res, indent=1) + "\n")
@@ -101,19 +119,22 @@ def parse_totals(text: str) -> list[tuple[float, float, float, float]]:
 
 
 def power_tables(netlist: Path | None = None, third: float = 0.37,
-                 clock_mhz: float = CLOCK_MHZ) -> dict:
+                 clock_mhz: float = CLOCK_MHZ, top: str = "sparrow_top",
+                 out: Path | None = None) -> dict:
     """Per-instance power at global activity 0 and 1 and the design totals at 0, 1 and
-    ``third``; saved to build/silicon/power.npz (+ .json with the names and totals)."""
+    ``third``; saved to <out>/power.npz (+ .json with the names and totals), out defaulting to
+    build/silicon (the netlist's folder for another top)."""
     check_library()
     netlist = netlist or BUILD / "netlist_sta.v"
+    out = out or (BUILD if top == "sparrow_top" else netlist.parent)
     macro_liberty(str(MACRO_LIB))
     period = 1000.0 / clock_mhz
-    lines = _head(netlist, period)
+    lines = _head(netlist, period, top)
     for a in (0, 1):
         lines += [f"set_power_activity -global -activity {a}", "report_power -digits 8",
                   "report_power -instances [get_cells *] -digits 8"]
     lines += [f"set_power_activity -global -activity {third}", "report_power -digits 8"]
-    text = _sta("power", lines)
+    text = _sta("power", lines, out)
     parts = text.split("set_power_activity")  # not echoed; split on the totals instead
     del parts
     blocks = re.split(r"(?=^Group\s+Internal)", text, flags=re.M)
@@ -128,10 +149,10 @@ def power_tables(netlist: Path | None = None, third: float = 0.37,
     a0 = np.array([p0[n] for n in names])
     a1 = np.array([p1[n] for n in names])
     totals = [parse_totals(b)[0] for b in rep]
-    np.savez(BUILD / "power.npz", p0=a0, p1=a1)
+    np.savez(out / "power.npz", p0=a0, p1=a1)
     meta = {"names": names, "clock_mhz": clock_mhz, "third": third,
             "totals": {"0": totals[0], "1": totals[1], str(third): totals[2]}}
-    (BUILD / "power.json").write_text(json.dumps(meta) + "\n")
+    (out / "power.json").write_text(json.dumps(meta) + "\n")
     return {"names": names, "p0": a0, "p1": a1, "totals": meta["totals"], "third": third}
 
 

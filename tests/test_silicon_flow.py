@@ -49,7 +49,7 @@ def test_equivalence_fails_on_an_altered_gate(small: Path) -> None:
 
 def test_power_linear_in_activity(small: Path) -> None:
     """Per-instance power at activity 0 and 1 predicts report_power at a third activity."""
-    tab = sta.power_tables(small / "netlist_sta.v", third=0.23)
+    tab = sta.power_tables(small / "netlist_sta.v", third=0.23, top="stream_in")
     meas = tab["totals"]["0.23"][3]
     pred = sta.linear_total(tab, 0.23)
     assert meas > 0

@@ -110,8 +110,9 @@ def hold_cells(cells: list[Cell]) -> set[str]:
 
 
 def instrument(netlist: Path, out: Path, meta_out: Path) -> dict:
-    """Write a copy of ``netlist`` whose sparrow_top counts, per inference window (from the
-    first accepted input byte to the rising edge of irq), the toggles of every cell output and
+    """Write a copy of ``netlist`` whose sparrow_top counts, per inference window (the cycles
+    after the first accepted input byte up to the rising edge of irq), the toggles of every cell
+    output (value differs from the previous clock edge's) and
     the cycles each enable net / macro access strobe is high, and appends one line per window
     to gls_toggles.txt (cycles, toggles..., levels...). Returns (and writes) the metadata."""
     cells = parse(netlist)
@@ -129,47 +130,37 @@ def instrument(netlist: Path, out: Path, meta_out: Path) -> dict:
         levels.append((f"wr:{inst}", f"({ce}) & ({we})"))
     n, m = len(counted), len(levels)
     lines = ["  // ---- gate-level toggle / activity counters (silicon/netlist.py; GLS only) ----",
-             f"  wire [{n - 1}:0] tg_now;", f"  wire [{m - 1}:0] tg_lvl;"]
-    lines += [f"  assign tg_now[{i}] = {c.pins[c.out]};" for i, c in enumerate(counted)]
+             f"  wire [{m - 1}:0] tg_lvl;",
+             f"  reg [{n - 1}:0] tg_p;", f"  reg [31:0] tg_cnt [0:{n - 1}];",
+             f"  reg [31:0] tg_lcnt [0:{m - 1}];", "  reg [31:0] tg_cyc;",
+             "  reg tg_win, tg_irq_q;", "  integer tg_fd, tg_i;"]
     lines += [f"  assign tg_lvl[{k}] = {expr};" for k, (_, expr) in enumerate(levels)]
-    words = (n + 31) // 32
+    # one sampled comparison per cell output: toggles between consecutive clock edges (the
+    # increments are non-blocking, so the dump at the closing edge reads a settled count)
+    for i, c in enumerate(counted):
+        net = c.pins[c.out]
+        lines.append(f"  always @(posedge clk) begin tg_p[{i}] <= {net}; "
+                     f"if (tg_win && (tg_p[{i}] != {net})) tg_cnt[{i}] <= tg_cnt[{i}] + 32'd1; end")
     lines += [
-        f"  reg [{words * 32 - 1}:0] tg_prev;",
-        f"  reg [31:0] tg_cnt [0:{n - 1}];",
-        f"  reg [31:0] tg_lcnt [0:{m - 1}];",
-        "  reg [31:0] tg_cyc;",
-        "  reg tg_win, tg_irq_q;",
-        "  integer tg_fd, tg_i, tg_j;",
-        f"  wire [{words * 32 - 1}:0] tg_cur = {{{words * 32 - n}'d0, tg_now}};",
-        f"  wire [{words * 32 - 1}:0] tg_d = tg_cur ^ tg_prev;",
         "  initial begin",
         '    tg_fd = $fopen("gls_toggles.txt", "w");',
-        "    tg_win = 1'b0; tg_irq_q = 1'b0; tg_cyc = 32'd0; tg_prev = 0;",
+        "    tg_win = 1'b0; tg_irq_q = 1'b0; tg_cyc = 32'd0;",
         "  end",
         "  /* verilator lint_off BLKSEQ */",
         "  always @(posedge clk) begin",
-        "    tg_prev <= tg_cur;",
         "    tg_irq_q <= irq;",
         "    if (!tg_win && in_valid && in_ready) begin",
-        "      tg_win = 1'b1;",
+        "      tg_win <= 1'b1;",
         "      tg_cyc = 32'd0;",
         f"      for (tg_i = 0; tg_i < {n}; tg_i = tg_i + 1) tg_cnt[tg_i] = 32'd0;",
         f"      for (tg_i = 0; tg_i < {m}; tg_i = tg_i + 1) tg_lcnt[tg_i] = 32'd0;",
         "    end",
         "    if (tg_win) begin",
         "      tg_cyc = tg_cyc + 32'd1;",
-        f"      for (tg_j = 0; tg_j < {words}; tg_j = tg_j + 1) begin",
-        "        if (tg_d[tg_j * 32 +: 32] != 32'd0) begin",
-        "          for (tg_i = 0; tg_i < 32; tg_i = tg_i + 1) begin",
-        "            if (tg_d[tg_j * 32 + tg_i])",
-        "              tg_cnt[tg_j * 32 + tg_i] = tg_cnt[tg_j * 32 + tg_i] + 32'd1;",
-        "          end",
-        "        end",
-        "      end",
         f"      for (tg_i = 0; tg_i < {m}; tg_i = tg_i + 1)",
         "        if (tg_lvl[tg_i]) tg_lcnt[tg_i] = tg_lcnt[tg_i] + 32'd1;",
         "      if (irq && !tg_irq_q) begin",
-        "        tg_win = 1'b0;",
+        "        tg_win <= 1'b0;",
         '        $fwrite(tg_fd, "%0d", tg_cyc);',
         f"        for (tg_i = 0; tg_i < {n}; tg_i = tg_i + 1) $fwrite(tg_fd, \" %0d\", tg_cnt[tg_i]);",
         f"        for (tg_i = 0; tg_i < {m}; tg_i = tg_i + 1) $fwrite(tg_fd, \" %0d\", tg_lcnt[tg_i]);",

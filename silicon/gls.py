@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -59,6 +60,16 @@ def prepare(netlist: Path | None = None, tag: str = "main") -> tuple[Path, dict]
     return out, meta
 
 
+def _without_specify(src: Path, dst: Path) -> Path:
+    """The cell models with their specify blocks removed: Verilator 5.052 ignores specify but
+    still emits C++ for its specparams (an undeclared-member compile error); the functional
+    part of every model (primitives and UDPs) is unchanged."""
+    text = re.sub(r"^\s*specify\b.*?^\s*endspecify\b", "", src.read_text(), flags=re.S | re.M)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(text)
+    return dst
+
+
 def build(sim: str, gls_netlist: Path, tag: str = "main") -> Path:
     """Compile the gate-level harness for ``sim``; returns the build directory."""
     from cocotb_tools.runner import get_runner
@@ -68,6 +79,8 @@ def build(sim: str, gls_netlist: Path, tag: str = "main") -> Path:
     if not cells_v.is_file():
         raise FlowError(f"gls: {cells_v} missing: the qflow-tech-osu018 package is not unpacked "
                         f"(run make setup)")
+    if sim == "verilator":
+        cells_v = _without_specify(cells_v, GLS_DIR / "osu018_stdcells_nospecify.v")
     bdir = GLS_DIR / tag / f"build-{sim}"
     log = GLS_DIR / tag / f"build-{sim}.log"
     srcs = [gls_netlist, cells_v] + [REPO / "rtl" / f for f in SRAM_FILES] + \

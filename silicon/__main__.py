@@ -39,6 +39,18 @@ def synth(top: str = "sparrow_top", out: Path = BUILD) -> dict:
     return res
 
 
+def dangling_names(netlist: Path) -> list[str]:
+    """RTL wire names the synthesis left without a driver (written as a constant 0 after
+    ``setundef``): they name nothing in the netlist, so equiv_make must not pair them."""
+    pat = re.compile(r"^  assign (\\\S+|\w+)\s*(?:\[[^\]]*\])?\s*= \d+'[hbd][0-9a-fA-F]+;$")
+    out = set()
+    for line in netlist.read_text().splitlines():
+        m = pat.match(line)
+        if m and "." in m.group(1):            # instance-internal names only, never ports
+            out.add(m.group(1).lstrip("\\"))
+    return sorted(out)
+
+
 def _template(name: str, top: str, out: Path) -> str:
     text = (REPO / "silicon" / name).read_text()
     text = re.sub(r"(?<![/\w])sparrow_top(?![\w.])", top, text)
@@ -55,7 +67,10 @@ def equiv(netlist: Path | None = None, log: Path | None = None,
         raise FlowError(f"equiv: {netlist} missing (run make synth)")
     log = log or BUILD / "equiv.log"
     script = log.with_suffix(".ys")
-    script.write_text(_template("equiv.ys", top, BUILD).replace("NETLIST", str(netlist)))
+    black = log.with_suffix(".blacklist")
+    black.write_text("\n".join(dangling_names(netlist)) + "\n")
+    script.write_text(_template("equiv.ys", top, BUILD).replace("NETLIST", str(netlist))
+                      .replace("BLACKLIST", str(black)))
     t0 = time.time()
     try:
         run_step("equivalence check", ["yosys", "-q", "-l", str(log), str(script)],

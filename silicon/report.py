@@ -15,7 +15,7 @@ from silicon.flow import BUILD, REPO, REPORTS, FlowError
 from silicon.netlist import MODULES
 
 TERMS = ["logic", "clock", "leakage", "mem_weight", "mem_act", "mem_bias", "mem_theta"]
-BAR_TERMS = MODULES + ["clock", "leakage", "mem_weight", "mem_act", "mem_bias", "mem_theta"]
+BAR_TERMS = list(MODULES) + ["clock", "leakage", "mem_weight", "mem_act", "mem_bias", "mem_theta"]
 
 
 def _rel(p: str | Path) -> str:

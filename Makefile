@@ -25,7 +25,7 @@ check-tools:  ## print tool versions; fail when one is missing or too old
 
 test: setup  ## bootstrap, then run every test: golden model, data, training, lint, all benches (both simulators)
 	@mkdir -p reports/junit
-	$(PY) -m pytest tests tb -n $(JOBS) -p no:cacheprovider --junitxml=reports/junit/pytest.xml
+	$(PY) -m pytest tests tb -n $(JOBS) -m "not slow" -p no:cacheprovider --junitxml=reports/junit/pytest.xml
 
 interface: setup  ## regenerate rtl/sparrow_*.vh, golden/regmap.py and the docs tables from interface/sparrow.rdl + .toml
 	$(PY) scripts/gen_interface.py
@@ -102,3 +102,19 @@ energy-fit: setup  ## fit silicon/event_energies.json on reports/energy/gls_runs
 	$(PY) -m silicon.energyfit --campaign reports/energy/gls_runs.json --out silicon/event_energies.json
 if-baseline: setup  ## T_sim sweep of the fair IF baseline vs SSF (accuracy vs energy), reports/energy/if_baseline.{json,png}
 	nice -n 10 $(PY) -m silicon.if_sweep $(if $(IF_N),--n-test $(IF_N))
+
+# silicon evidence (docs/energy.md): synthesis + equivalence, timing + power tables, gate-level
+# simulation with switching activity, energy per inference. Logs in build/silicon/, figures in
+# reports/energy/. GLS_PER_CLASS / GLS_RANDOM resize the campaign, GLS_SIM picks the simulator.
+.PHONY: synth sta gls energy
+GLS_PER_CLASS ?= 50
+GLS_RANDOM    ?= 50
+GLS_SIM       ?= verilator
+synth: setup  ## yosys synthesis of sparrow_top to OSU018 + equivalence with the RTL (build/silicon/)
+	$(PY) -m silicon synth
+sta: synth  ## OpenSTA: slack at 4 MHz, fmax, critical path, per-instance power tables (reports/energy/)
+	$(PY) -m silicon sta
+gls: sta  ## gate-level simulation: >= 50 real inputs per class (ECG, EEG) + 50 random bundles vs golden
+	nice -n 10 $(PY) -m silicon gls --per-class $(GLS_PER_CLASS) --random $(GLS_RANDOM) --sim $(GLS_SIM)
+energy: gls  ## energy per inference from the GLS activity: summary.json/.md, breakdown PNG, gls_runs.json
+	$(PY) -m silicon energy

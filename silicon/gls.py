@@ -1,0 +1,196 @@
+"""Gate-level simulation of the synthesised netlist (make gls; docs/energy.md §4).
+
+The netlist (build/silicon/netlist.v, instrumented by silicon/netlist.py) runs with the OSU018
+Verilog cell models (osu018_stdcells.v, UDP flops) and the behavioural SRAM wrappers of rtl/
+inside tb/top/top_harness.v, driven by the same cocotb harness driver and compared with the
+golden model exactly as the RTL regression does (silicon/gls_test.py). Built and run with
+cocotb_tools.runner.get_runner; Verilator by default (Icarus works too, much slower).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from silicon.flow import BUILD, LIB_DIR, REPO, FlowError
+from silicon.netlist import instrument
+
+GLS_DIR = BUILD / "gls"
+SRAM_FILES = ["sram_sp.v", "sram_sp_2048x64.v", "sram_sp_4096x8.v", "sram_sp_128x256.v",
+              "sram_sp_128x128.v"]
+VERILATOR_ARGS = ["--timing", "-CFLAGS", "-O0", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+                  "-Wno-MINTYPMAXDLY", "-Wno-SPECIFYIGN", "-Wno-TIMESCALEMOD", "-Wno-IMPLICIT",
+                  "--x-initial", "0", "--x-assign", "0"]
+
+
+@dataclass
+class GlsResult:
+    """Outcome of one gate-level run."""
+
+    ok: bool
+    inputs: int
+    mismatches: int
+    seconds: float
+    out: Path
+    log: Path
+    error: str = ""
+
+
+def _ensure_path() -> None:
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+
+
+def prepare(netlist: Path | None = None, tag: str = "main") -> tuple[Path, dict]:
+    """Instrumented copy of the netlist and its metadata (cells, enable groups, levels)."""
+    netlist = netlist or BUILD / "netlist.v"
+    if not netlist.is_file():
+        raise FlowError(f"gls: {netlist} missing (run make synth)")
+    out = GLS_DIR / tag / "netlist_gls.v"
+    meta = instrument(netlist, out, out.with_name("meta.json"))
+    return out, meta
+
+
+def _without_specify(src: Path, dst: Path) -> Path:
+    """The cell models with their specify blocks removed: Verilator 5.052 ignores specify but
+    still emits C++ for its specparams (an undeclared-member compile error); the functional
+    part of every model (primitives and UDPs) is unchanged."""
+    text = re.sub(r"^\s*specify\b.*?^\s*endspecify\b", "", src.read_text(), flags=re.S | re.M)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(text)
+    return dst
+
+
+def build(sim: str, gls_netlist: Path, tag: str = "main") -> Path:
+    """Compile the gate-level harness for ``sim``; returns the build directory."""
+    from cocotb_tools.runner import get_runner
+
+    _ensure_path()
+    cells_v = LIB_DIR / "osu018_stdcells.v"
+    if not cells_v.is_file():
+        raise FlowError(f"gls: {cells_v} missing: the qflow-tech-osu018 package is not unpacked "
+                        f"(run make setup)")
+    if sim == "verilator":
+        cells_v = _without_specify(cells_v, GLS_DIR / "osu018_stdcells_nospecify.v")
+    bdir = GLS_DIR / tag / f"build-{sim}"
+    log = GLS_DIR / tag / f"build-{sim}.log"
+    srcs = [gls_netlist, cells_v] + [REPO / "rtl" / f for f in SRAM_FILES] + \
+        [REPO / "tb" / "top" / "top_harness.v"]
+    args = VERILATOR_ARGS if sim == "verilator" else []
+    try:
+        get_runner(sim).build(sources=srcs, hdl_toplevel="top_harness", build_dir=bdir,
+                              build_args=args, timescale=("1ns", "1ps"), log_file=log)
+    except (RuntimeError, SystemExit) as exc:
+        raise FlowError(f"gls: {sim} build failed ({exc}); log {log}") from exc
+    return bdir
+
+
+def run(plan: list[dict], sim: str = "verilator", name: str = "gls", tag: str = "main",
+        netlist: Path | None = None) -> GlsResult:
+    """Run the jobs of ``plan`` (name, bundle, inputs, indices) on the netlist."""
+    from cocotb_tools.runner import get_results, get_runner
+
+    gls_v, _ = prepare(netlist, tag)
+    bdir = build(sim, gls_v, tag)
+    out = GLS_DIR / tag / "runs" / name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    plan_path = out / "plan.json"
+    plan_path.write_text(json.dumps(plan, indent=1) + "\n")
+    test_dir = out / "sim"
+    test_dir.mkdir()
+    log = out / "sim.log"
+    junit = out / "results.xml"
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    env = {"SPARROW_GLS_PLAN": str(plan_path), "SPARROW_GLS_OUT": str(out / "jobs"),
+           "PYTHONPATH": str(REPO)}
+    t0 = time.time()
+    error = ""
+    saved = os.environ.pop("PYTEST_CURRENT_TEST", None)
+    try:
+        get_runner(sim).test(test_module="silicon.gls_test", hdl_toplevel="top_harness",
+                             hdl_toplevel_lang="verilog", build_dir=bdir, test_dir=test_dir,
+                             results_xml=str(junit), extra_env=env, timescale=("1ns", "1ps"),
+                             log_file=log)
+    except (RuntimeError, SystemExit) as exc:
+        error = f"simulator exited abnormally: {exc}"
+    finally:
+        if saved is not None:
+            os.environ["PYTEST_CURRENT_TEST"] = saved
+    tests = failed = 0
+    try:
+        tests, failed = get_results(junit)
+    except (RuntimeError, OSError) as exc:
+        error = error or f"no results: {exc}"
+    inputs = mism = 0
+    for p in sorted((out / "jobs").glob("*.json")):
+        r = json.loads(p.read_text())
+        inputs += len(r["indices"])
+        mism += r["mismatches"]
+    ok = not error and tests > 0 and failed == 0
+    return GlsResult(ok, inputs, mism, time.time() - t0, out, log, error)
+
+
+# ---------------------------------------------------------------------------------------------
+# plans
+
+
+def _real_inputs(family: str, per_class: int, seed: int) -> tuple[str, str, list[int]]:
+    """(bundle path, inputs .npy, indices) of ``per_class`` real test inputs per class of the
+    committed default bundle of ``family``; the inputs are saved under build/silicon/gls."""
+    from tb.regress import MODELS, _dataset, bundle_split, per_class_sample
+
+    bpath = MODELS[family]
+    bd = json.loads(bpath.read_text())
+    ds = _dataset(family, bundle_split(bd, family))
+    idx = per_class_sample(ds.labels, per_class, np.random.default_rng([seed, 7]))
+    dst = GLS_DIR / "inputs" / f"{family}-{per_class}pc-s{seed}.npy"
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    np.save(dst, ds.inputs[idx])
+    lab = dst.with_suffix(".labels.npy")
+    np.save(lab, ds.labels[idx])
+    return str(bpath.relative_to(REPO)), str(dst), list(range(len(idx)))
+
+
+def _random_sets(n: int, seed: int) -> list[dict]:
+    """``n`` random legal bundles (golden.randbundle) with 1 random input each, saved as files."""
+    from golden.bundle import load_bundle
+    from golden.randbundle import random_bundle, random_inputs
+
+    rng = np.random.default_rng([seed, 11])
+    jobs = []
+    d = GLS_DIR / "random"
+    d.mkdir(parents=True, exist_ok=True)
+    for k in range(n):
+        bd = random_bundle(rng, max_layers=4, max_ch=10, max_len=28, max_words=256,
+                           max_cycles=2000, name=f"gls-rand{k:03d}")
+        b = load_bundle(bd)
+        x = random_inputs(rng, (b.in_channels, b.in_length), 1)
+        bp, xp = d / f"rand{k:03d}-s{seed}.json", d / f"rand{k:03d}-s{seed}.npy"
+        bp.write_text(json.dumps(bd) + "\n")
+        np.save(xp, x)
+        jobs.append({"name": f"rand{k:03d}", "bundle": str(bp), "inputs": str(xp),
+                     "indices": [0], "kind": "random"})
+    return jobs
+
+
+def make_plan(per_class: int, n_random: int, seed: int = 20_261_201) -> list[dict]:
+    """The gate-level campaign: ``per_class`` real test inputs per class of the committed ECG
+    and EEG bundles and ``n_random`` random legal bundles."""
+    plan = []
+    for fam in ("ecg", "eeg"):
+        if per_class > 0:
+            b, x, idx = _real_inputs(fam, per_class, seed)
+            plan.append({"name": f"{fam}-real", "bundle": b, "inputs": x, "indices": idx,
+                         "kind": "real"})
+    return plan + _random_sets(n_random, seed)

@@ -148,7 +148,8 @@ def run(plan: list[dict], sim: str = "verilator", name: str = "gls", tag: str = 
 def _real_inputs(family: str, per_class: int, seed: int) -> tuple[str, str, list[int]]:
     """(bundle path, inputs .npy, indices) of ``per_class`` real test inputs per class of the
     committed default bundle of ``family``; the inputs are saved under build/silicon/gls."""
-    from tb.regress import MODELS, _dataset, bundle_split, per_class_sample
+    from tb.regress import MODELS, bundle_split, per_class_sample
+    from tb.regress.plan import _dataset
 
     bpath = MODELS[family]
     bd = json.loads(bpath.read_text())

@@ -97,7 +97,7 @@ def build(sim: str, gls_netlist: Path, tag: str = "main") -> Path:
 def run(plan: list[dict], sim: str = "verilator", name: str = "gls", tag: str = "main",
         netlist: Path | None = None) -> GlsResult:
     """Run the jobs of ``plan`` (name, bundle, inputs, indices) on the netlist."""
-    from cocotb_tools.runner import get_results, get_runner
+    from tb.launch import run_test_module
 
     gls_v, _ = prepare(netlist, tag)
     bdir = build(sim, gls_v, tag)
@@ -115,23 +115,10 @@ def run(plan: list[dict], sim: str = "verilator", name: str = "gls", tag: str = 
     env = {"SPARROW_GLS_PLAN": str(plan_path), "SPARROW_GLS_OUT": str(out / "jobs"),
            "PYTHONPATH": str(REPO)}
     t0 = time.time()
-    error = ""
-    saved = os.environ.pop("PYTEST_CURRENT_TEST", None)
-    try:
-        get_runner(sim).test(test_module="silicon.gls_test", hdl_toplevel="top_harness",
-                             hdl_toplevel_lang="verilog", build_dir=bdir, test_dir=test_dir,
-                             results_xml=str(junit), extra_env=env, timescale=("1ns", "1ps"),
-                             log_file=log)
-    except (RuntimeError, SystemExit) as exc:
-        error = f"simulator exited abnormally: {exc}"
-    finally:
-        if saved is not None:
-            os.environ["PYTEST_CURRENT_TEST"] = saved
-    tests = failed = 0
-    try:
-        tests, failed = get_results(junit)
-    except (RuntimeError, OSError) as exc:
-        error = error or f"no results: {exc}"
+    res = run_test_module(sim, bdir, "silicon.gls_test", junit, test_dir=test_dir,
+                          extra_env=env, log_file=log)
+    error = res.error
+    tests, failed = res.tests, res.failed
     inputs = mism = 0
     for p in sorted((out / "jobs").glob("*.json")):
         r = json.loads(p.read_text())

@@ -75,28 +75,11 @@ def parse(path: Path) -> list[Cell]:
     return cells
 
 
-def gated_groups(cells: list[Cell]) -> dict[str, list[str]]:
-    """Enable net -> flops whose D is the hold multiplexer of silicon/cells_map.v
-    (DFFPOSX1.D <- INVX1 <- MUX2X1(A=D, B=Q, S=enable))."""
+def hold_pairs(cells: list[Cell]) -> list[tuple[Cell, Cell, Cell]]:
+    """(flop, inverter, multiplexer) of every flop whose D is the hold multiplexer of
+    silicon/cells_map.v (DFFPOSX1.D <- INVX1 <- MUX2X1(A=D, B=Q, S=enable))."""
     by_out = {c.pins[c.out]: c for c in cells if c.out}
-    groups: dict[str, list[str]] = {}
-    for c in cells:
-        if c.type != "DFFPOSX1":
-            continue
-        inv = by_out.get(c.pins["D"])
-        if inv is None or inv.type != "INVX1":
-            continue
-        mux = by_out.get(inv.pins["A"])
-        if mux is None or mux.type != "MUX2X1" or mux.pins.get("B") != c.pins["Q"]:
-            continue
-        groups.setdefault(mux.pins["S"], []).append(c.name)
-    return groups
-
-
-def hold_cells(cells: list[Cell]) -> set[str]:
-    """Names of the hold MUX2X1/INVX1 pairs that clock gating replaces."""
-    by_out = {c.pins[c.out]: c for c in cells if c.out}
-    out: set[str] = set()
+    out = []
     for c in cells:
         if c.type != "DFFPOSX1":
             continue
@@ -105,8 +88,21 @@ def hold_cells(cells: list[Cell]) -> set[str]:
             continue
         mux = by_out.get(inv.pins["A"])
         if mux is not None and mux.type == "MUX2X1" and mux.pins.get("B") == c.pins["Q"]:
-            out |= {inv.name, mux.name}
+            out.append((c, inv, mux))
     return out
+
+
+def gated_groups(cells: list[Cell]) -> dict[str, list[str]]:
+    """Enable net -> the flops it holds (see :func:`hold_pairs`)."""
+    groups: dict[str, list[str]] = {}
+    for flop, _inv, mux in hold_pairs(cells):
+        groups.setdefault(mux.pins["S"], []).append(flop.name)
+    return groups
+
+
+def hold_cells(cells: list[Cell]) -> set[str]:
+    """Names of the hold MUX2X1/INVX1 pairs that clock gating replaces."""
+    return {name for _f, inv, mux in hold_pairs(cells) for name in (inv.name, mux.name)}
 
 
 def instrument(netlist: Path, out: Path, meta_out: Path) -> dict:

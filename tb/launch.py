@@ -336,6 +336,35 @@ def run(bs: BuildSpec, junit: Path, *, test_dir: Path | None = None,
     return res
 
 
+def run_test_module(sim: str, build_dir: Path, test_module: str, junit: Path, *,
+                    test_dir: Path, hdl_toplevel: str = "top_harness",
+                    test_filter: str | None = None, extra_env: Mapping[str, str] | None = None,
+                    log_file: Path | None = None) -> SimResult:
+    """Run the cocotb module ``test_module`` on a model already built in ``build_dir`` (the
+    regression harness for the patient job, the gate-level netlist for GLS) the same way
+    :func:`run` does: outside pytest's failure hook, results read from the JUnit file."""
+    from cocotb_tools.runner import get_runner  # noqa: PLC0415
+
+    test_dir.mkdir(parents=True, exist_ok=True)
+    junit.parent.mkdir(parents=True, exist_ok=True)
+    junit.unlink(missing_ok=True)
+    res = SimResult(junit)
+    try:
+        with _outside_pytest():
+            get_runner(sim).test(
+                test_module=test_module, hdl_toplevel=hdl_toplevel, hdl_toplevel_lang="verilog",
+                build_dir=build_dir, test_dir=test_dir, results_xml=str(junit),
+                test_filter=test_filter or None, extra_env=dict(extra_env or {}),
+                timescale=TIMESCALE, log_file=log_file)
+    except (RuntimeError, SystemExit) as exc:
+        res.error = f"simulator exited abnormally ({exc}); results {junit}"
+    try:
+        res.tests, res.failed = results_of(junit)
+    except (OSError, ET.ParseError) as exc:
+        res.error = res.error or f"no results from the simulation ({exc})"
+    return res
+
+
 def run_bench(module: str, sim: str, *, parameters: Mapping[str, object] | None = None,
               test_filter: str | None = None, run_tag: str | None = None,
               extra_env: Mapping[str, str] | None = None) -> SimResult:

@@ -231,8 +231,7 @@ def run(sim: str = "verilator", records: list[int] | None = None,
         out_dir: Path = REPORT_DIR, name: str = "patient") -> dict[str, Any]:
     """Build the harness (shared with the top-level regression), run the patient job, return
     the summary (summary['ok'] False on any mismatch or simulator failure)."""
-    from cocotb_tools.runner import get_results, get_runner
-
+    from tb.launch import run_test_module
     from tb.regress import build
 
     job = make_job(records, n_per_record, out_dir, fault)
@@ -249,24 +248,11 @@ def run(sim: str = "verilator", records: list[int] | None = None,
     env = {"SPARROW_PATIENT_JOB": str(job), "SPARROW_PATIENT_OUT": str(summary_path),
            "SPARROW_REGRESS_SIM": sim, "SPARROW_RUN_NAME": name,
            "COCOTB_REWRITE_ASSERTION_FILES": "test_*.py"}
-    saved = os.environ.pop("PYTEST_CURRENT_TEST", None)
-    error = ""
-    try:
-        get_runner(sim).test(test_module="tb.patient", hdl_toplevel="top_harness",
-                             hdl_toplevel_lang="verilog", build_dir=bdir, test_dir=test_dir,
-                             results_xml=str(junit), test_filter=r"(^|\.)test_patient$",
-                             extra_env=env, timescale=("1ns", "1ps"),
-                             log_file=out_dir / f"{name}.log")
-    except (RuntimeError, SystemExit) as exc:
-        error = f"simulator exited abnormally: {exc}"
-    finally:
-        if saved is not None:
-            os.environ["PYTEST_CURRENT_TEST"] = saved
-    tests = failed = 0
-    try:
-        tests, failed = get_results(junit)
-    except Exception as exc:  # noqa: BLE001
-        error = error or f"no results: {exc}"
+    res = run_test_module(sim, bdir, "tb.patient", junit, test_dir=test_dir,
+                          test_filter=r"(^|\.)test_patient$", extra_env=env,
+                          log_file=out_dir / f"{name}.log")
+    error = res.error
+    tests, failed = res.tests, res.failed
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
     summary.update({"ok": not error and tests > 0 and failed == 0, "error": error,
                     "log": str(out_dir / f"{name}.log")})

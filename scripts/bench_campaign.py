@@ -27,10 +27,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, importable
 
-from tb.regress import REPORTS, RTL_FILES, VERILATOR_ARGS  # noqa: E402
+from tb.launch import RTL_DIR, VERILATOR_PURPOSE_ARGS, get_top  # noqa: E402
+from tb.paths import REPO_ROOT as ROOT  # noqa: E402
+from tb.regress import REPORTS  # noqa: E402
 
 RAW_DIR = ROOT / "sim_build" / "bench" / "raw"
 
@@ -61,7 +62,8 @@ def campaign_throughput(workers: int, n_specs: int, per: int) -> dict:
 def _beats(n: int) -> tuple[dict, "object"]:
     import numpy as np
 
-    from tb.regress import _dataset, bundle_split, default_bundle
+    from tb.regress import bundle_split, default_bundle
+    from tb.regress.plan import _dataset
 
     bd, _origin = default_bundle("ecg")
     ds = _dataset("ecg", bundle_split(bd, "ecg"))
@@ -105,12 +107,13 @@ def raw_throughput(bd: dict, x: "object") -> dict:
     if verilator is None:
         raise SystemExit("bench_campaign: verilator not found")
     exe = RAW_DIR / "Vraw"
-    srcs = [str(ROOT / "rtl" / f) for f in RTL_FILES] + [str(ROOT / "tb/top/top_harness.v"),
-                                                        str(ROOT / "tb/campaign/raw_main.cpp")]
+    top = get_top("top")      # the regression harness, with the launcher's sources and flags
+    srcs = [str(f) for f in top.sources()] + [str(ROOT / "tb/campaign/raw_main.cpp")]
     t0 = time.time()
     if not exe.is_file() or any(Path(s).stat().st_mtime > exe.stat().st_mtime for s in srcs):
         RAW_DIR.mkdir(parents=True, exist_ok=True)
-        cmd = [verilator, "--cc", "--exe", "--build", "-j", "1", *VERILATOR_ARGS,
+        cmd = [verilator, "--cc", "--exe", "--build", "-j", "1", *top.verilator_args,
+               *VERILATOR_PURPOSE_ARGS["plain"], f"-I{RTL_DIR}",
                "--timescale", "1ns/1ps", "--top-module", "top_harness", "-Wno-fatal",
                "-Mdir", str(RAW_DIR), "-o", "Vraw", *srcs]
         res = subprocess.run(cmd, capture_output=True, text=True)

@@ -289,8 +289,6 @@ def run(bs: BuildSpec, junit: Path, *, test_dir: Path | None = None,
     ``wave_file`` (default :meth:`BuildSpec.wave_file`); with code coverage the model writes
     ``coverage_dat`` (required then).
     """
-    from cocotb_tools.runner import get_runner  # noqa: PLC0415
-
     build(bs, build_log)
     top = bs.top
     test_dir = test_dir or bs.dir
@@ -319,18 +317,25 @@ def run(bs: BuildSpec, junit: Path, *, test_dir: Path | None = None,
         if p not in sys.path:
             sys.path.insert(0, p)
     env = {"COCOTB_REWRITE_ASSERTION_FILES": "test_*.py", **(extra_env or {})}
+    return _test(bs.sim, res, test_module=top.tests, hdl_toplevel=top.hdl_toplevel,
+                 build_dir=bs.dir, test_dir=test_dir, test_filter=test_filter or None,
+                 seed=seed, waves=bs.waves, plusargs=plus, test_args=test_args, extra_env=env,
+                 log_file=log_file)
+
+
+def _test(sim: str, res: SimResult, **kwargs: object) -> SimResult:
+    """``get_runner(sim).test(**kwargs)`` outside pytest's failure hook; ``res`` gets the
+    outcome (tests and failures from its JUnit file, or the reason there are none)."""
+    from cocotb_tools.runner import get_runner  # noqa: PLC0415
+
     try:
         with _outside_pytest():
-            get_runner(bs.sim).test(
-                test_module=top.tests, hdl_toplevel=top.hdl_toplevel,
-                hdl_toplevel_lang="verilog", build_dir=bs.dir, test_dir=test_dir,
-                results_xml=str(junit), test_filter=test_filter or None, seed=seed,
-                waves=bs.waves, plusargs=plus, test_args=test_args, extra_env=env,
-                timescale=TIMESCALE, log_file=log_file)
+            get_runner(sim).test(hdl_toplevel_lang="verilog", results_xml=str(res.junit),
+                                 timescale=TIMESCALE, **kwargs)
     except (RuntimeError, SystemExit) as exc:
-        res.error = f"simulator exited abnormally ({exc}); results {junit}"
+        res.error = f"simulator exited abnormally ({exc}); results {res.junit}"
     try:
-        res.tests, res.failed = results_of(junit)
+        res.tests, res.failed = results_of(res.junit)
     except (OSError, ET.ParseError) as exc:
         res.error = res.error or f"no results from the simulation ({exc})"
     return res
@@ -343,26 +348,12 @@ def run_test_module(sim: str, build_dir: Path, test_module: str, junit: Path, *,
     """Run the cocotb module ``test_module`` on a model already built in ``build_dir`` (the
     regression harness for the patient job, the gate-level netlist for GLS) the same way
     :func:`run` does: outside pytest's failure hook, results read from the JUnit file."""
-    from cocotb_tools.runner import get_runner  # noqa: PLC0415
-
     test_dir.mkdir(parents=True, exist_ok=True)
     junit.parent.mkdir(parents=True, exist_ok=True)
     junit.unlink(missing_ok=True)
-    res = SimResult(junit)
-    try:
-        with _outside_pytest():
-            get_runner(sim).test(
-                test_module=test_module, hdl_toplevel=hdl_toplevel, hdl_toplevel_lang="verilog",
-                build_dir=build_dir, test_dir=test_dir, results_xml=str(junit),
-                test_filter=test_filter or None, extra_env=dict(extra_env or {}),
-                timescale=TIMESCALE, log_file=log_file)
-    except (RuntimeError, SystemExit) as exc:
-        res.error = f"simulator exited abnormally ({exc}); results {junit}"
-    try:
-        res.tests, res.failed = results_of(junit)
-    except (OSError, ET.ParseError) as exc:
-        res.error = res.error or f"no results from the simulation ({exc})"
-    return res
+    return _test(sim, SimResult(junit), test_module=test_module, hdl_toplevel=hdl_toplevel,
+                 build_dir=build_dir, test_dir=test_dir, test_filter=test_filter or None,
+                 extra_env=dict(extra_env or {}), log_file=log_file)
 
 
 def run_bench(module: str, sim: str, *, parameters: Mapping[str, object] | None = None,

@@ -30,7 +30,8 @@ import numpy as np
 from golden.bundle import Bundle, load_bundle
 from golden.hwimage import HwImage, bias_addr, build_image, theta_addr, wmem_addr
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tb.paths import REPO_ROOT
+
 PATIENT_DIR = REPO_ROOT / "models" / "ecg" / "patient"
 REPORT_DIR = REPO_ROOT / "reports" / "patient"
 FAULTS = ("stale",)

@@ -148,9 +148,10 @@ def test_cli_dataset_with_model_and_patient_split(tmp_path: Path) -> None:
     from training import cli_dataset
     from training._cli import CliError
 
-    model = tmp_path / "m.json"
-    model.write_text(json.dumps({"input": {"channels": 2, "length": 187,
-                                           "preprocess": rhythm.preprocess()}}))
+    from training.paths import REPO_ROOT
+
+    model = REPO_ROOT / "models" / "ecg" / "model-inter.json"   # a bundle with the rhythm channel
+    assert json.loads(model.read_text())["input"]["preprocess"]["rhythm"] == rhythm.RHYTHM
 
     def ns(**kw: object) -> argparse.Namespace:
         d = dict(name="ecg", split="patient", part="test", record=100, model=model,
@@ -165,6 +166,6 @@ def test_cli_dataset_with_model_and_patient_split(tmp_path: Path) -> None:
     for kw, msg in ((dict(record=None), "needs --record"), (dict(part="train"), "tune and test"),
                     (dict(split="inter", part="tune"), "only with --split patient"),
                     (dict(name="eeg"), "ECG only"), (dict(seed=3), "--seed is not supported"),
-                    (dict(model=tmp_path / "missing.json"), "cannot read the input format")):
+                    (dict(model=tmp_path / "missing.json"), "missing.json' does not exist")):
         with pytest.raises(CliError, match=msg):
             cli_dataset.run(ns(out=tmp_path / "bad", **kw))

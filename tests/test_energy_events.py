@@ -80,14 +80,13 @@ def test_rtl_checker_can_fail() -> None:
 def _cases(tmp: Path) -> list[tuple[str, Path, Path]]:
     """(name, model, inputs): 3 real test inputs of each committed bundle (models/*/*.json, on
     its own protocol; plus an all-zero input) and 3 random legal bundles with 3 inputs each."""
-    from training.datasets import build
-
     from tb.regress import committed_bundles
+    from tb.regress.plan import _dataset
 
     cases = []
     for fam in ("ecg", "eeg"):
         for k, (bd, origin, split) in enumerate(committed_bundles(fam)):
-            ds = build(fam, split, "test")
+            ds = _dataset(fam, split, bundle=bd)      # in the bundle's own input format
             rng = np.random.default_rng(7)
             idx = np.sort(rng.choice(len(ds.labels), 3, replace=False))
             x = np.concatenate([ds.inputs[idx], np.zeros((1, *ds.inputs.shape[1:]), np.uint8)])

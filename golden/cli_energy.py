@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -86,17 +84,9 @@ def estimate(bundle: object, x: np.ndarray, table_doc: dict) -> dict:
 
 
 def _write_json_atomic(out: Path, doc: dict) -> None:
-    parent = out.parent if str(out.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(doc, fh, indent=1)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise CliError(f"cannot write '{out}': {exc.strerror or exc}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    from golden.safeio import write_atomic
+
+    write_atomic(out, lambda fh: fh.write(json.dumps(doc, indent=1).encode()))
 
 
 def _gls(args: argparse.Namespace) -> int:

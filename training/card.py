@@ -90,9 +90,11 @@ def write_metrics(path: Path, cfg_name: str, report: dict, bundle: dict, bundle_
     return m
 
 
-def pct(v: float | None) -> str:
-    """A fraction as a percentage with 2 decimals ("n/a" when missing or NaN)."""
-    return "n/a" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:.2f}"
+def pct(v: float | None, digits: int = 2) -> str:
+    """A fraction as a percentage with ``digits`` decimals ("n/a" when missing or NaN)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return f"{100 * v:.{digits}f}"
 
 
 def layer_class_tables(m: dict) -> list[str]:

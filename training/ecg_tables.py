@@ -7,9 +7,9 @@ metrics.json (`python -m training.patient select|build`)."""
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
+from training.card import pct
 from training.metrics import aami_summary
 
 #: Published MIT-BIH results. Inter-patient: DS1 -> DS2 (de Chazal 2004 split, paced records
@@ -35,9 +35,8 @@ PUBLISHED = [
 
 
 def _p(v: float | None) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "n/a"
-    return f"{100 * v:.1f}"
+    """Percentage with one decimal, as the published tables quote them."""
+    return pct(v, 1)
 
 
 def _q(v: float | None) -> str:

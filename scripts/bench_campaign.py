@@ -62,11 +62,10 @@ def campaign_throughput(workers: int, n_specs: int, per: int) -> dict:
 def _beats(n: int) -> tuple[dict, "object"]:
     import numpy as np
 
-    from tb.regress import bundle_split, default_bundle
-    from tb.regress.plan import _dataset
+    from tb.regress import bundle_split, default_bundle, dataset_part
 
     bd, _origin = default_bundle("ecg")
-    ds = _dataset("ecg", bundle_split(bd, "ecg"))
+    ds = dataset_part("ecg", bundle_split(bd, "ecg"), bundle=bd)
     idx = np.random.default_rng(5).choice(len(ds), size=min(n, len(ds)), replace=False)
     return bd, ds.inputs[np.sort(idx)]
 

@@ -135,12 +135,11 @@ def run(plan: list[dict], sim: str = "verilator", name: str = "gls", tag: str = 
 def _real_inputs(family: str, per_class: int, seed: int) -> tuple[str, str, list[int]]:
     """(bundle path, inputs .npy, indices) of ``per_class`` real test inputs per class of the
     committed default bundle of ``family``; the inputs are saved under build/silicon/gls."""
-    from tb.regress import MODELS, bundle_split, per_class_sample
-    from tb.regress.plan import _dataset
+    from tb.regress import MODELS, bundle_split, per_class_sample, dataset_part
 
     bpath = MODELS[family]
     bd = json.loads(bpath.read_text())
-    ds = _dataset(family, bundle_split(bd, family))
+    ds = dataset_part(family, bundle_split(bd, family), bundle=bd)
     idx = per_class_sample(ds.labels, per_class, np.random.default_rng([seed, 7]))
     dst = GLS_DIR / "inputs" / f"{family}-{per_class}pc-s{seed}.npy"
     dst.parent.mkdir(parents=True, exist_ok=True)

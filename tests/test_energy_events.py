@@ -80,13 +80,12 @@ def test_rtl_checker_can_fail() -> None:
 def _cases(tmp: Path) -> list[tuple[str, Path, Path]]:
     """(name, model, inputs): 3 real test inputs of each committed bundle (models/*/*.json, on
     its own protocol; plus an all-zero input) and 3 random legal bundles with 3 inputs each."""
-    from tb.regress import committed_bundles
-    from tb.regress.plan import _dataset
+    from tb.regress import committed_bundles, dataset_part
 
     cases = []
     for fam in ("ecg", "eeg"):
         for k, (bd, origin, split) in enumerate(committed_bundles(fam)):
-            ds = _dataset(fam, split, bundle=bd)      # in the bundle's own input format
+            ds = dataset_part(fam, split, bundle=bd)      # in the bundle's own input format
             rng = np.random.default_rng(7)
             idx = np.sort(rng.choice(len(ds.labels), 3, replace=False))
             x = np.concatenate([ds.inputs[idx], np.zeros((1, *ds.inputs.shape[1:]), np.uint8)])

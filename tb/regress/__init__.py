@@ -58,6 +58,7 @@ from tb.regress.plan import (
     bundle_split,
     committed_bundles,
     corner_bundles,
+    dataset_part,
     corner_report,
     default_bundle,
     make_plan,
@@ -78,6 +79,7 @@ from tb.regress.report import (
 )
 
 __all__ = [
+    "dataset_part",
     "CLK_PERIOD_NS", "DEFAULT_SEED", "ECG_CLASSES", "ECG_CYCLE_BUDGET", "ECG_DEFAULT_LAYERS",
     "Failure", "Fault", "Golden", "JUNIT_DIR", "Job", "LEVELS", "LevelResult", "MISMATCH_DIR",
     "MODELS", "N_CLASS_REGS", "REGRESS_DIR", "REPORTS", "REPO_ROOT", "RESULT_COLS", "RtlBatch",

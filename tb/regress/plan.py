@@ -89,7 +89,7 @@ def bundle_split(bundle: dict, dataset: str) -> str:
     return "intra" if dataset == "ecg" else "inter"
 
 
-def _dataset(name: str, split: str, part: str = "test", bundle: dict | None = None) -> Any:
+def dataset_part(name: str, split: str, part: str = "test", bundle: dict | None = None) -> Any:
     """A test part in ``bundle``'s own input format (e.g. the ECG rhythm channel)."""
     from training.datasets import build
 
@@ -247,7 +247,7 @@ def make_plan(level: str, seed: int = DEFAULT_SEED, *, fault: str | None = None,
         names = ["ecg"] if level in ("bench", "demo") else ["ecg", "eeg"]
         for name in names:
             bd, origin = default_bundle(name)
-            ds = _dataset(name, bundle_split(bd, name), bundle=bd)
+            ds = dataset_part(name, bundle_split(bd, name), bundle=bd)
             idx = per_class_sample(ds.labels, pc, rng)
             jobs.append(real_job(f"{name}-default", bd, origin, ds, idx, rng,
                                  vmode="full" if level in ("bench", "demo") else None))
@@ -260,7 +260,7 @@ def make_plan(level: str, seed: int = DEFAULT_SEED, *, fault: str | None = None,
         # bundle on another protocol's test part would score examples it was trained on)
         for name in ("ecg", "eeg"):
             for bd, origin, split in committed_bundles(name):
-                ds = _dataset(name, split, bundle=bd)
+                ds = dataset_part(name, split, bundle=bd)
                 for part in _chunks(np.arange(len(ds)), 2000):
                     jobs.append(real_job(f"{name}-{split}-test[{part[0]}:{part[-1] + 1}]", bd,
                                          origin, ds, part, rng))

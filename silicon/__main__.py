@@ -25,7 +25,7 @@ def synth(top: str = "sparrow_top", out: Path = BUILD) -> dict:
     t0 = time.time()
     run_step("synthesis", ["yosys", "-q", "-l", str(out / "synth.log"), str(script)],
              out / "synth.out")
-    if top != "sparrow_top":
+    if top != "sparrow_top" or out != BUILD:
         return {"netlist": str(out / "netlist.v")}
     text = (out / "stat.txt").read_text()
     cells = int(re.search(r"Number of cells:\s+(\d+)", text).group(1))

@@ -10,7 +10,6 @@ cocotb_tools.runner.get_runner; Verilator by default (Icarus works too, much slo
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import sys
@@ -26,7 +25,8 @@ from silicon.netlist import instrument
 GLS_DIR = BUILD / "gls"
 SRAM_FILES = ["sram_sp.v", "sram_sp_2048x64.v", "sram_sp_4096x8.v", "sram_sp_128x256.v",
               "sram_sp_128x128.v"]
-VERILATOR_ARGS = ["--timing", "-CFLAGS", "-O0", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+VERILATOR_ARGS = ["--timing", "--no-public-flat-rw", str(REPO / "silicon" / "gls_public.vlt"),
+                  "-CFLAGS", "-O1", "-Wno-fatal", "-Wno-lint", "-Wno-style",
                   "-Wno-MINTYPMAXDLY", "-Wno-SPECIFYIGN", "-Wno-TIMESCALEMOD", "-Wno-IMPLICIT",
                   "--x-initial", "0", "--x-assign", "0"]
 
@@ -44,19 +44,19 @@ class GlsResult:
     error: str = ""
 
 
-def _ensure_path() -> None:
-    venv_bin = str(Path(sys.executable).parent)
-    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+def prepare(netlist: Path | None = None, tag: str = "main", toggles: bool = True
+            ) -> tuple[Path, dict]:
+    """Instrumented copy of the netlist and its metadata (cells, enable groups, levels).
 
-
-def prepare(netlist: Path | None = None, tag: str = "main") -> tuple[Path, dict]:
-    """Instrumented copy of the netlist and its metadata (cells, enable groups, levels)."""
-    netlist = netlist or BUILD / "netlist.v"
+    Default: build/silicon/netlist_sta.v, the cells of netlist.v without the RTL-name alias
+    wires (``opt_clean -purge``; the same instances, types and connections, checked by
+    tests/test_silicon_flow.py). The alias buses join bits of unrelated cones, which Verilator
+    sees as combinational loops (UNOPTFLAT) and re-evaluates until they settle."""
+    netlist = netlist or BUILD / "netlist_sta.v"
     if not netlist.is_file():
         raise FlowError(f"gls: {netlist} missing (run make synth)")
     out = GLS_DIR / tag / "netlist_gls.v"
-    meta = instrument(netlist, out, out.with_name("meta.json"))
+    meta = instrument(netlist, out, out.with_name("meta.json"), toggles=toggles)
     return out, meta
 
 
@@ -71,35 +71,32 @@ def _without_specify(src: Path, dst: Path) -> Path:
 
 
 def build(sim: str, gls_netlist: Path, tag: str = "main") -> Path:
-    """Compile the gate-level harness for ``sim``; returns the build directory."""
-    from cocotb_tools.runner import get_runner
+    """Compile the gate-level harness for ``sim`` through the one launcher (tb.launch, top
+    ``gls-<tag>``); returns the build directory."""
+    from tb.launch import BuildSpec, build as launch_build, gls_top
 
-    _ensure_path()
     cells_v = LIB_DIR / "osu018_stdcells.v"
     if not cells_v.is_file():
         raise FlowError(f"gls: {cells_v} missing: the qflow-tech-osu018 package is not unpacked "
                         f"(run make setup)")
     if sim == "verilator":
         cells_v = _without_specify(cells_v, GLS_DIR / "osu018_stdcells_nospecify.v")
-    bdir = GLS_DIR / tag / f"build-{sim}"
+    bs = BuildSpec(gls_top(f"gls-{tag}", gls_netlist, cells_v, tuple(VERILATOR_ARGS)), sim)
     log = GLS_DIR / tag / f"build-{sim}.log"
-    srcs = [gls_netlist, cells_v] + [REPO / "rtl" / f for f in SRAM_FILES] + \
-        [REPO / "tb" / "top" / "top_harness.v"]
-    args = VERILATOR_ARGS if sim == "verilator" else []
     try:
-        get_runner(sim).build(sources=srcs, hdl_toplevel="top_harness", build_dir=bdir,
-                              build_args=args, timescale=("1ns", "1ps"), log_file=log)
+        return launch_build(bs, log_file=log)
     except (RuntimeError, SystemExit) as exc:
         raise FlowError(f"gls: {sim} build failed ({exc}); log {log}") from exc
-    return bdir
 
 
 def run(plan: list[dict], sim: str = "verilator", name: str = "gls", tag: str = "main",
-        netlist: Path | None = None) -> GlsResult:
-    """Run the jobs of ``plan`` (name, bundle, inputs, indices) on the netlist."""
+        netlist: Path | None = None, toggles: bool = True) -> GlsResult:
+    """Run the jobs of ``plan`` (name, bundle, inputs, indices) on the netlist; ``toggles``
+    counts every cell output's toggles (the energy flow needs them; silicon.netlist)."""
     from tb.launch import run_test_module
 
-    gls_v, _ = prepare(netlist, tag)
+    gls_v, _ = prepare(netlist, tag, toggles)
+    meta_path = gls_v.with_name("meta.json")
     bdir = build(sim, gls_v, tag)
     out = GLS_DIR / tag / "runs" / name
     shutil.rmtree(out, ignore_errors=True)
@@ -113,6 +110,7 @@ def run(plan: list[dict], sim: str = "verilator", name: str = "gls", tag: str = 
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     env = {"SPARROW_GLS_PLAN": str(plan_path), "SPARROW_GLS_OUT": str(out / "jobs"),
+           "SPARROW_GLS_META": str(meta_path),
            "PYTHONPATH": str(REPO)}
     t0 = time.time()
     res = run_test_module(sim, bdir, "silicon.gls_test", junit, test_dir=test_dir,
@@ -149,18 +147,20 @@ def _real_inputs(family: str, per_class: int, seed: int) -> tuple[str, str, list
     return str(bpath.relative_to(REPO)), str(dst), list(range(len(idx)))
 
 
-def _random_sets(n: int, seed: int) -> list[dict]:
-    """``n`` random legal bundles (golden.randbundle) with 1 random input each, saved as files."""
+def _random_sets(n: int, seed: int, small: bool = False) -> list[dict]:
+    """``n`` random legal bundles (golden.randbundle) with 1 random input each, saved as files;
+    ``small``: at most 2 layers of 4 channels over 8 samples (the fast smoke of make test)."""
     from golden.bundle import load_bundle
     from golden.randbundle import random_bundle, random_inputs
 
     rng = np.random.default_rng([seed, 11])
     jobs = []
-    d = GLS_DIR / "random"
+    d = GLS_DIR / ("random-small" if small else "random")
     d.mkdir(parents=True, exist_ok=True)
     for k in range(n):
-        bd = random_bundle(rng, max_layers=4, max_ch=10, max_len=28, max_words=256,
-                           max_cycles=2000, name=f"gls-rand{k:03d}")
+        size = (dict(max_layers=2, max_ch=4, max_len=8, max_words=32, max_cycles=300) if small
+                else dict(max_layers=4, max_ch=10, max_len=28, max_words=256, max_cycles=2000))
+        bd = random_bundle(rng, name=f"gls-rand{k:03d}", **size)
         b = load_bundle(bd)
         x = random_inputs(rng, (b.in_channels, b.in_length), 1)
         bp, xp = d / f"rand{k:03d}-s{seed}.json", d / f"rand{k:03d}-s{seed}.npy"

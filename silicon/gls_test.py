@@ -4,7 +4,8 @@ regression (tb/top/harness.py, tb/regress.py: bit- and cycle-exact, every trace 
 the per-inference toggle and access counters of silicon/netlist.py.
 
 Environment: SPARROW_GLS_PLAN (JSON list of jobs: name, bundle, inputs, indices),
-SPARROW_GLS_OUT (directory for <job>.npz and <job>.json).
+SPARROW_GLS_OUT (directory for <job>.npz and <job>.json), SPARROW_GLS_META (the
+instrumented netlist's meta.json: counted cells and levels).
 """
 
 from __future__ import annotations
@@ -20,17 +21,21 @@ from cocotb.handle import SimHandleBase
 
 from golden.bundle import load_bundle
 from golden.hwimage import build_image
+from silicon.netlist import decode_window
 from tb.regress import compare, golden_batch, timeout_cycles
 from tb.top.harness import Harness
 
 
-def _read_windows(path: Path, offset: int) -> tuple[np.ndarray, int]:
+def _read_windows(path: Path, offset: int, n_cells: int, n_levels: int, planes: int
+                  ) -> tuple[np.ndarray, int]:
+    """The counter windows appended to ``path`` since ``offset`` (rows of
+    silicon.netlist.decode_window) and the new offset."""
     if not path.exists():
         return np.zeros((0, 0), dtype=np.int64), offset
     with open(path, "rb") as fh:
         fh.seek(offset)
         data = fh.read()
-    rows = [np.array(line.split(), dtype=np.int64) for line in data.decode().splitlines()
+    rows = [decode_window(line, n_cells, n_levels, planes) for line in data.decode().splitlines()
             if line.strip()]
     if not rows:
         return np.zeros((0, 0), dtype=np.int64), offset + len(data)
@@ -42,6 +47,8 @@ async def test_gls(dut: SimHandleBase) -> None:
     """Every job of the plan through the netlist: 0 mismatches, one counter window each."""
     plan = json.loads(Path(os.environ["SPARROW_GLS_PLAN"]).read_text())
     out = Path(os.environ["SPARROW_GLS_OUT"])
+    meta = json.loads(Path(os.environ["SPARROW_GLS_META"]).read_text())
+    dims = (len(meta["cells"]), len(meta["levels"]), int(meta["planes"]))
     out.mkdir(parents=True, exist_ok=True)
     h = Harness(dut)
     await h.reset()
@@ -53,11 +60,11 @@ async def test_gls(dut: SimHandleBase) -> None:
         bundle = load_bundle(json.loads(Path(job["bundle"]).read_text()))
         x = np.load(job["inputs"])[np.array(job["indices"], dtype=np.int64)]
         await h.load(build_image(bundle), "front")
-        _, offset = _read_windows(tg, offset)            # nothing counted while loading
+        _, offset = _read_windows(tg, offset, *dims)            # nothing counted while loading
         gold = golden_batch(bundle, x)
         rtl = await h.run(x, vmode="full", timeout=timeout_cycles(bundle), label=job["name"])
         fails = compare(bundle, gold, rtl)
-        win, offset = _read_windows(tg, offset)
+        win, offset = _read_windows(tg, offset, *dims)
         if win.shape[0] != len(x):
             raise AssertionError(f"{job['name']}: {win.shape[0]} counter windows for {len(x)} "
                                  f"inferences")

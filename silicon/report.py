@@ -122,11 +122,14 @@ def summarize(rows: list[dict], problems: list[str], timing: dict, area: dict,
     p_cont = e_ecg * 1e-9 / (cyc / f) * 1e6                     # uW, back-to-back inferences
     p_1hz = e_ecg * 1e-9 * 1.0 * 1e6 + leak_w * 1e6             # uW, 1 inference/s, gated idle
     c22, lo22, hi22 = scale_to_22nm(e_ecg)
+    ifr = if_ratio()
     summary = {"node_nm": 180, "clock_mhz": timing["clock_mhz"],
                "area_um2": round(area["total_um2"], 1), "fmax_mhz": timing["fmax_mhz"],
                "energy_nj": round(e_ecg, 3), "energy_nj_22nm": round(c22, 4),
                "power_uw_4mhz": round(p_cont, 2), "gls_inputs": gls["inputs"],
-               "gls_mismatches": gls["mismatches"], "if_energy_ratio": None,
+               "gls_mismatches": gls["mismatches"], "if_energy_ratio": ifr.get("if_energy_ratio"),
+               "if_energy_ratio_T_sim": ifr.get("if_energy_ratio_T_sim"),
+               "if_energy_ratio_source": ifr.get("source"),
                "energy_bundle": ecg, "energy_nj_22nm_range": [round(lo22, 4), round(hi22, 4)],
                "power_uw_1hz": round(p_1hz, 3), "leakage_uw": round(leak_w * 1e6, 3),
                "area_logic_um2": area["logic_um2"], "area_macros_um2": area["macro_um2"],
@@ -190,6 +193,20 @@ def _markdown(s: dict, per: dict, problems: list[str]) -> None:
         lines += ["", "Access-count check failures (first 10):", ""]
         lines += [f"* {p}" for p in problems[:10]]
     (REPORTS / "summary.md").write_text("\n".join(lines) + "\n")
+
+
+def if_ratio(path: Path | None = None) -> dict:
+    """IF / SSF energy at equal accuracy from the priced IF sweep (make if-baseline, then
+    ``python -m silicon.if_sweep --reprice`` once silicon/event_energies.json exists); empty
+    when the sweep is absent or unpriced (summary.json then says null)."""
+    path = path or REPORTS / "if_baseline.json"
+    if not path.is_file():
+        return {}
+    doc = json.loads(path.read_text())
+    if doc.get("table") is None or doc.get("if_energy_ratio") is None:
+        return {}
+    return {"if_energy_ratio": round(float(doc["if_energy_ratio"]), 2),
+            "if_energy_ratio_T_sim": doc.get("if_energy_ratio_T_sim"), "source": _rel(path)}
 
 
 def area_figures() -> dict:

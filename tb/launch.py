@@ -67,6 +67,9 @@ class Top:
     bench_hdl: tuple[str, ...] = ()              # bench HDL under tb/<module>/ (the harness)
     test_module: str = ""                        # cocotb test module (default test_<module>)
     verilator_args: tuple[str, ...] = ()         # what this top needs on Verilator
+    bench: str = ""                              # bench directory tb/<bench>/ (default: module)
+    extra_sources: tuple[str, ...] = ()          # absolute sources outside rtl/, compiled first
+                                                 # (the gate-level netlist and cell models)
 
     @property
     def hdl_toplevel(self) -> str:
@@ -81,11 +84,12 @@ class Top:
     @property
     def bench_dir(self) -> Path:
         """tb/<module>/ (on the simulator's Python path)."""
-        return TB_DIR / self.module
+        return TB_DIR / (self.bench or self.module)
 
     def sources(self) -> list[Path]:
-        """Absolute source files, RTL first."""
-        return [RTL_DIR / f for f in self.rtl] + [self.bench_dir / f for f in self.bench_hdl]
+        """Absolute source files: the extra sources, the RTL, then the bench HDL."""
+        return ([Path(f) for f in self.extra_sources] + [RTL_DIR / f for f in self.rtl] +
+                [self.bench_dir / f for f in self.bench_hdl])
 
 
 def _sram(name: str) -> Top:
@@ -108,6 +112,17 @@ TOPS: dict[str, Top] = {t.module: t for t in (
     Top("top", CORE_RTL, toplevel="top_harness", bench_hdl=("top_harness.v",),
         verilator_args=("--timing", "-O3", "-CFLAGS", "-O2")),
 )}
+
+
+def gls_top(name: str, netlist: Path, cell_models: Path,
+            verilator_args: tuple[str, ...] = ()) -> Top:
+    """The gate-level top level (silicon/gls.py): the regression harness tb/top/top_harness.v
+    around a synthesised netlist of sparrow_top, the library's cell models and the behavioural
+    SRAM macros of rtl/; built as ``sim_build/<name>/…`` like every other top."""
+    return Top(name, tuple(f for f in CORE_RTL if f.startswith("sram_sp")),
+               toplevel="top_harness", bench="top", bench_hdl=("top_harness.v",),
+               test_module="silicon.gls_test", verilator_args=verilator_args,
+               extra_sources=(str(netlist), str(cell_models)))
 
 
 def get_top(module: str) -> Top:

@@ -84,3 +84,29 @@ def test_sram_model() -> None:
     assert set(memory.macros()) == set(memory.INSTANCES)
     with pytest.raises(ValueError, match="bad SRAM geometry"):
         memory.model("c", "r", 1, 8)
+
+
+def test_sta_netlist_has_the_same_cells(small: Path) -> None:
+    """The GLS and STA netlist (netlist_sta.v, alias wires purged) holds exactly the cells of
+    the proven netlist.v: same names, types and pins (net names may differ by alias only)."""
+    a = {c.name: (c.type, sorted(c.pins)) for c in parse(small / "netlist.v")}
+    b = {c.name: (c.type, sorted(c.pins)) for c in parse(small / "netlist_sta.v")}
+    assert a == b and len(a) > 10
+
+
+def test_toggle_window_decoding() -> None:
+    """A counter line of the instrumented netlist decodes to per-cell counts; a malformed line
+    or an X in a plane is refused."""
+    from silicon.netlist import COUNT_PLANES, decode_window
+
+    counts = np.array([0, 1, 2, 5, 1023, 7, 0, 12345, 3])
+    n = len(counts)
+    planes = [sum(((int(c) >> k) & 1) << i for i, c in enumerate(counts))
+              for k in range(COUNT_PLANES)]
+    line = "77 4 9 " + " ".join(f"{p:0{(n + 3) // 4}x}" for p in planes)
+    row = decode_window(line, n, 2)
+    assert row[0] == 77 and list(row[1:n + 1]) == list(counts) and list(row[n + 1:]) == [4, 9]
+    with pytest.raises(ValueError, match="fields"):
+        decode_window("77 4 " + " ".join("0" * COUNT_PLANES), n, 2)
+    with pytest.raises(ValueError, match="X/Z"):
+        decode_window(line.replace(line.split()[3], "x" * 3, 1), n, 2)

@@ -59,10 +59,12 @@ JOBS: tuple[Job, ...] = (
     # the deepest jobs first, so that they start at once when jobs run in parallel
     Job("sparrow_top", "cover", "cover", f"{BUILD}: whole inferences from reset through APB"),
     Job("sparrow_top", "nox", "bounded",
-        "two-copy miter of every register and output (formal/top_nox.sv), BMC depth 8 from reset"),
+        "two-copy miter of every register and output (formal/top_nox.sv), BMC depth 6 from reset"),
     Job("sparrow_top", "nox_cover", "cover", "two-copy miter (formal/top_nox.sv)"),
     Job("ssf_fire", "full", "prove",
         f"{BUILD} (ACC_W 32, CNT_W 8, TH_W 16); divider proven step by step and as a shift-and-add chain"),
+    Job("ssf_fire", "chain", "prove",
+        f"{BUILD}: the whole divider as a shift-and-add chain, step by step (first remainder assumed: proven in full)"),
     Job("ssf_fire", "small", "prove",
         "reduced widths ACC_W 12, CNT_W 4, TH_W 6: end-to-end floor equations and Euclid's division"),
     Job("ssf_fire", "cover", "cover", "reduced widths ACC_W 12, CNT_W 4, TH_W 6"),

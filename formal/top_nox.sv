@@ -104,7 +104,7 @@ module top_nox (
         // a weight word read back through the APB window (an SRAM read register in use)
         cv_top_no_x: cover (prdata_a != 0 && psel && penable && !pwrite && paddr[15:12] == 4'h4);
         // the same for a bias word: a second memory's read register in use, all registers equal
-        cv_top_nox_sram: cover (f_state_d == 4'd8);   // FIRE
+        cv_top_nox_sram: cover (f_mem_rd_d && f_addr_q[15:12] == 4'h1 && f_bias_read_d);   // a host bias read
         cv_top_nox_state: cover (!trigger && prdata_a != 0 && psel && penable && !pwrite
                                  && paddr[15:12] == 4'h1);
     end

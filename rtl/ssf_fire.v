@@ -219,11 +219,11 @@ module ssf_fire #(
             wire          f_pre_d   = g_div_step[f_s].rem_in_d < theta_i;
             wire          f_base_d  = f_shift_d == {g_div_step[f_s].rem_in_d, acc_d[CNT_W-1-f_s]}
                                    && f_q_d == (f_shift_d >= f_th_d) && f_shift_d < f_th_d + f_th_d;
-            // the chain (full widths): with D_s = acc >> (CNT_W-1-s) the dividend bits so far,
+            // the chain: with D_s = acc >> (CNT_W-1-s) the dividend bits so far,
             // M_s = 2*M_(s-1) + q_s*theta (M_-1 = 0: the shift-and-add product theta * the
             // quotient bits so far) and r_s this step's remainder, D_s = M_s + r_s and
-            // r_s < theta. Checked step by step (each step from the one before, step 0 from
-            // rem0 = acc >> CNT_W), so the solver never sees more than one step at a time.
+            // r_s < theta, stated step by step (each step from the one before, step 0 from
+            // rem0 = acc >> CNT_W).
             wire [SUM_W-1:0] f_dv_d = acc_d >> (CNT_W - 1 - f_s);
             wire [SUM_W-1:0] f_qt_d = f_q_d ? {{(SUM_W - TH_W){1'b0}}, theta_i} : {SUM_W{1'b0}};
             wire [SUM_W-1:0] f_m_d;
@@ -254,8 +254,9 @@ module ssf_fire #(
     // before does, so every step holds) gives, after the last step, acc = M + r with
     // 0 <= r < theta, where M is theta * quo written as the shift-and-add (Horner) sum of
     // the quotient bits. Euclid's division acc = theta * quo + r, 0 <= r < theta, with
-    // Yosys's multiplier, is exactly quo = floor(acc / theta): proven at reduced widths
-    // (at the build's widths the chain is proven, docs/formal.md).
+    // Yosys's multiplier, is exactly quo = floor(acc / theta). Both are proven at reduced
+    // widths (formal/ssf_fire.sby, small); at the build's widths yices does not finish them
+    // (docs/formal.md).
     wire [TH_W:0]    f_r_last_d = g_f_step[CNT_W-1].f_r_d;
     wire [SUM_W-1:0] f_prod_d   = {{(SUM_W - TH_W){1'b0}}, theta_i} * {{(SUM_W - CNT_W){1'b0}}, quo_d};
     always @(*) if (f_div_d) begin

@@ -180,11 +180,19 @@ module apb_regs #(
     integer i;
     always @(posedge clk) begin
         if (!rst_n) begin
+`ifdef FORMAL_MUTANT_APB_NL_NORESET
+            // mutant: NUM_LAYERS left unreset (an X on prdata and desc checks)
+`else
             num_layers_q <= 4'd0;
+`endif
             irq_en_q     <= 1'b0;
             mem_rd_q     <= 1'b0;
         end else begin
+`ifdef FORMAL_MUTANT_APB_MEM_RD
+            mem_rd_q <= setup_d && !pwrite && in_mem_d;   // mutant: read data taken while the core owns the memory
+`else
             mem_rd_q <= setup_d && !pwrite && in_mem_d && core_idle_i;
+`endif
             if (wr_nl_d) begin
                 num_layers_q <= pwdata[NUM_LAYERS_NUM_LAYERS_LSB +: NUM_LAYERS_NUM_LAYERS_W];
             end
@@ -264,7 +272,11 @@ module apb_regs #(
 
     assign wmem_ce_o    = in_wmem_d && (mem_rd_d || mem_wr_d);
     assign wmem_we_o    = in_wmem_d && mem_wr_d;
+`ifdef FORMAL_MUTANT_APB_WMEM_MASK
+    assign wmem_wmask_o = paddr[2] ? 8'h0F : 8'hF0;   // mutant: the other half written
+`else
     assign wmem_wmask_o = paddr[2] ? 8'hF0 : 8'h0F;
+`endif
     assign wmem_addr_o  = paddr[13:3];
     assign wmem_wdata_o = {pwdata, pwdata};
 
@@ -315,7 +327,11 @@ module apb_regs #(
 
     wire [31:0] bias_lane_d  = bmem_rdata_i[32*lane_d +: 32];
     wire [15:0] theta_lane_d = tmem_rdata_i[16*lane_d +: 16];
+`ifdef FORMAL_MUTANT_APB_WMEM_HALF
+    wire [31:0] wmem_half_d  = paddr[2] ? wmem_rdata_i[31:0] : wmem_rdata_i[63:32];  // mutant: halves swapped
+`else
     wire [31:0] wmem_half_d  = paddr[2] ? wmem_rdata_i[63:32] : wmem_rdata_i[31:0];
+`endif
 
     reg [31:0] rdata_d;
     always @(*) begin
@@ -440,6 +456,48 @@ module apb_regs #(
         endcase
     end
 
+    // Memory windows (docs §6: weight, bias, theta): one host word f_ma, tracked as the host
+    // wrote it (f_mv, f_mk: written since reset), and the same lane at the memory port
+    // (f_pv: what the SRAM word holds in that lane, any value at power-up, updated by the
+    // port's masked writes). Environment: the SRAM returns its lane the cycle after a read.
+    (* anyconst *) wire [15:0] f_ma;
+    always @(*) assume (f_ma[1:0] == 2'b00 && (f_ma[15:12] == 4'h1 || f_ma[15:12] == 4'h2
+                                              || f_ma[15:14] == 2'b01));
+    wire       f_is_w = (f_ma[15:14] == 2'b01);
+    wire       f_is_b = (f_ma[15:12] == 4'h1);
+    wire [2:0] f_ln   = f_ma[4:2];     // bias/theta lane
+    wire       f_hf   = f_ma[2];       // weight word half
+    wire       f_pce  = f_is_w ? wmem_ce_o : f_is_b ? bmem_ce_o : tmem_ce_o;
+    wire       f_pwe  = f_is_w ? wmem_we_o : f_is_b ? bmem_we_o : tmem_we_o;
+    wire       f_phit = f_is_w ? (wmem_addr_o == f_ma[13:3])
+                      : f_is_b ? (bmem_addr_o == f_ma[11:5]) : (tmem_addr_o == f_ma[11:5]);
+    wire [31:0] f_prd = f_is_w ? wmem_rdata_i[32*f_hf +: 32]
+                      : f_is_b ? bmem_rdata_i[32*f_ln +: 32] : {16'd0, tmem_rdata_i[16*f_ln +: 16]};
+    reg [31:0] f_pv, f_mv;
+    reg        f_mk, f_prd_q;
+    integer f_b;
+    always @(posedge clk) begin
+        f_prd_q <= f_pce && !f_pwe && f_phit;
+        if (f_pce && f_pwe && f_phit) begin
+            if (f_is_w) begin
+                for (f_b = 0; f_b < 4; f_b = f_b + 1)
+                    if (wmem_wmask_o[4*f_hf + f_b]) f_pv[8*f_b +: 8] <= wmem_wdata_o[32*f_hf + 8*f_b +: 8];
+            end else if (f_is_b) begin
+                if (bmem_wmask_o[f_ln]) f_pv <= bmem_wdata_o[32*f_ln +: 32];
+            end else if (tmem_wmask_o[f_ln]) begin
+                f_pv <= {16'd0, tmem_wdata_o[16*f_ln +: 16]};
+            end
+        end
+        if (!rst_n) begin
+            f_mk <= 1'b0;
+        end else if (psel && penable && pwrite && !pslverr && paddr == f_ma) begin
+            f_mk <= 1'b1;
+            f_mv <= (f_is_w || f_is_b) ? pwdata : {16'd0, pwdata[15:0]};
+        end
+    end
+    always @(*) if (f_past_q && f_prd_q) assume (f_prd == f_pv);
+    always @(*) if (!f_is_w && !f_is_b) assume (f_pv[31:16] == 16'd0);   // a theta lane is 16 bits
+
     wire f_acc_d = psel && penable;
     always @(*) begin
         ap_apb_pready: assert (pready);
@@ -462,6 +520,11 @@ module apb_regs #(
             if (f_acc_d && !pwrite && !pslverr && f_desc_d && a[4:2] >= 3'd6)
                 ap_apb_desc_reserved: assert (prdata == 32'd0);
             if (f_rst_q) ap_apb_reset: assert (num_layers_o == 0 && !irq_o && desc_o == 0);
+            // a memory-window word written by the host is what its memory holds (address,
+            // lane, mask and data of the port write), and a read of it returns it
+            if (f_mk) ap_apb_mem_write: assert (f_pv == f_mv);
+            if (f_acc_d && !pwrite && !pslverr && paddr == f_ma && f_mk)
+                ap_apb_mem_readback: assert (prdata == f_mv);
         end
     end
     always @(*) if (f_past_q) begin
@@ -480,6 +543,9 @@ module apb_regs #(
         cv_apb_desc_reserved: cover (f_acc_d && !pwrite && !pslverr && f_desc_d && a[4:2] == 3'd7);
         cv_apb_desc_fields: cover (f_k == 6'd11 && f_word_q == 32'h0005_0007);
         cv_apb_reset: cover (f_rst_q && f_nl_q != 0);
+        cv_apb_mem_write: cover (f_mk && f_is_w && f_hf && f_mv != 0);
+        cv_apb_mem_readback: cover (f_acc_d && !pwrite && !pslverr && paddr == f_ma && f_mk && f_mv[31]
+                                    && !f_is_w);
     end
 `endif
 endmodule

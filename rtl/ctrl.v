@@ -689,6 +689,11 @@ module ctrl #(
         cv_ctrl_zero_weight: cover (wmem_rd_o);
         cv_ctrl_zero_mac: cover (mac_en_o);
     end
+
+    // No-X proof (formal/top_nox.sv): registers that may hold a don't-care value are
+    // compared only where they are used. p2_x_q takes the activation read data in every
+    // cycle (an SRAM read register, unknown until the first read); it is used only with p2_v_q.
+    (* keep *) wire [7:0] f_nox_p2_x = p2_v_q ? p2_x_q : 8'd0;
 `endif
 endmodule
 

@@ -209,6 +209,7 @@ module ssf_fire #(
     end
     // f_step_ok_d[s]: step s keeps the invariant (vacuous unless its remainder entering is < theta)
     wire [CNT_W-1:0] f_step_ok_d;
+    wire [CNT_W-1:0] f_chain_ok_d;   // step s keeps D_s = M_s + r_s, r_s < theta if s-1 did (below)
     genvar f_s;
     generate
         for (f_s = 0; f_s < CNT_W; f_s = f_s + 1) begin : g_f_step
@@ -218,6 +219,26 @@ module ssf_fire #(
             wire          f_pre_d   = g_div_step[f_s].rem_in_d < theta_i;
             wire          f_base_d  = f_shift_d == {g_div_step[f_s].rem_in_d, acc_d[CNT_W-1-f_s]}
                                    && f_q_d == (f_shift_d >= f_th_d) && f_shift_d < f_th_d + f_th_d;
+            // the chain: with D_s = acc >> (CNT_W-1-s) the dividend bits so far,
+            // M_s = 2*M_(s-1) + q_s*theta (M_-1 = 0: the shift-and-add product theta * the
+            // quotient bits so far) and r_s this step's remainder, D_s = M_s + r_s and
+            // r_s < theta, stated step by step (each step from the one before, step 0 from
+            // rem0 = acc >> CNT_W).
+            wire [SUM_W-1:0] f_dv_d = acc_d >> (CNT_W - 1 - f_s);
+            wire [SUM_W-1:0] f_qt_d = f_q_d ? {{(SUM_W - TH_W){1'b0}}, theta_i} : {SUM_W{1'b0}};
+            wire [SUM_W-1:0] f_m_d;
+            wire [TH_W:0]    f_r_d  = f_shift_d - (f_q_d ? f_th_d : {(TH_W + 1){1'b0}});
+            if (f_s == 0) begin : g_m0
+                assign f_m_d = f_qt_d;
+            end else begin : g_mn
+                assign f_m_d = {g_f_step[f_s-1].f_m_d[SUM_W-2:0], 1'b0} + f_qt_d;
+            end
+            wire f_chain_d = f_dv_d == f_m_d + {{(SUM_W - TH_W - 1){1'b0}}, f_r_d} && f_r_d < f_th_d;
+            if (f_s == 0) begin : g_c0
+                assign f_chain_ok_d[f_s] = f_chain_d;
+            end else begin : g_cn
+                assign f_chain_ok_d[f_s] = !g_f_step[f_s-1].f_chain_d || f_chain_d;
+            end
             if (f_s < CNT_W - 1) begin : g_mid
                 wire [TH_W:0] f_rem_d = {1'b0, g_div_step[f_s].g_rem.rem_out_d};
                 assign f_step_ok_d[f_s] = !f_pre_d || (f_base_d && f_rem_d < f_th_d
@@ -229,12 +250,29 @@ module ssf_fire #(
     endgenerate
     always @(*) if (f_div_d) ap_ssf_div_step: assert (&f_step_ok_d);
 
+    // The whole divider: the chain above (step 0 holds, and each step holds if the one
+    // before does, so every step holds) gives, after the last step, acc = M + r with
+    // 0 <= r < theta, where M is theta * quo written as the shift-and-add (Horner) sum of
+    // the quotient bits. Euclid's division acc = theta * quo + r, 0 <= r < theta, with
+    // Yosys's multiplier, is exactly quo = floor(acc / theta). Both are proven at reduced
+    // widths (formal/ssf_fire.sby, small); at the build's widths yices does not finish them
+    // (docs/formal.md).
+    wire [TH_W:0]    f_r_last_d = g_f_step[CNT_W-1].f_r_d;
+    wire [SUM_W-1:0] f_prod_d   = {{(SUM_W - TH_W){1'b0}}, theta_i} * {{(SUM_W - CNT_W){1'b0}}, quo_d};
+    always @(*) if (f_div_d) begin
+        ap_ssf_div_chain: assert (&f_chain_ok_d);
+        ap_ssf_div_euclid: assert (acc_d == f_prod_d + {{(SUM_W - TH_W - 1){1'b0}}, f_r_last_d}
+                                   && f_r_last_d < {1'b0, theta_i});
+    end
+
     // one cover per property: its hypothesis is reachable, non-trivially
     always @(*) begin
         cv_ssf_isolation: cover (!in_valid && sum_i != 0 && bias_i != 0);
         cv_ssf_sat: cover (in_valid && !acc_neg_d && sat_d && theta_i != 0);
         cv_ssf_div_rem0: cover (f_div_d && rem0_d != 0);
         cv_ssf_div_step: cover (f_div_d && quo_d != 0 && !quo_d[CNT_W-1]);
+        cv_ssf_div_chain: cover (f_div_d && quo_d[CNT_W-1] && quo_d[0] && g_f_step[CNT_W-1].f_r_d != 0);
+        cv_ssf_div_euclid: cover (f_div_d && quo_d[CNT_W-1] && theta_i[TH_W-1] && f_r_last_d != 0);
         if (f_past_q) begin
             cv_ssf_reset: cover (f_rst_q);
             cv_ssf_valid: cover (!f_rst_q && out_valid);

@@ -106,6 +106,14 @@ def test_every_mutant_define_exists_in_rtl() -> None:
             assert f"`ifdef {define}" in rtl or f"`elsif {define}" in rtl, define
 
 
+def test_every_mutant_job_reads_a_mutant_define() -> None:
+    """A mutant job builds the design with its own FORMAL_MUTANT_* define (else it checks the RTL)."""
+    for job in run.JOBS:
+        text = (REPO / "formal" / f"{job.unit}.sby").read_text()
+        has_define = re.search(rf"^{job.task}: read -define FORMAL_MUTANT_\w+$", text, re.M) is not None
+        assert has_define == (job.kind == "mutant"), job.name
+
+
 def test_unknown_job_is_rejected() -> None:
     proc = subprocess.run([sys.executable, "-m", "formal.run", "--only", "nosuch"], cwd=REPO,
                           capture_output=True, text=True, check=False)

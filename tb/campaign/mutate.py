@@ -173,7 +173,18 @@ def write_mutant(ctx: Context, mutation: str | None, rtl: Path, out: Path) -> No
                           text, count=1, flags=re.S | re.M)
         if n != 1:
             raise MutationError(f"mutant of {ctx.module}: module header not found")
-    out.write_text(f"// mutant of rtl/{ctx.target}: {mutation or 'none (control)'}\n" + text)
+    # every flip-flop samples after the time step's active events (#0): benches start the
+    # clock high at time 0 while they drive rst_n, and a netlist's flip-flop, unlike the RTL's,
+    # reads reset through a combinational net that has not settled yet at that first edge (a
+    # simulation race at time 0 only: cocotb applies later writes after the edge's sampling)
+    text = re.sub(r"always @\(posedge (\w+)\)", r"always @(posedge \1) #0", text)
+    # the parameter defaults name the generated header's macros (`SPARROW_LANES, ...): the
+    # netlist includes what the original includes before its module header
+    src_text = (rtl / ctx.target).read_text()
+    head = src_text[:src_text.find(f"module {ctx.module}")]
+    incs = "".join(ln + "\n" for ln in re.findall(r'^\s*`include\s+"[^"]+"', head, re.M))
+    out.write_text(f"// mutant of rtl/{ctx.target}: {mutation or 'none (control)'}\n" + incs
+                   + text)
 
 
 def _equiv_script(ctx: Context, mutation: str, rtl: Path, ports_only: bool) -> str:

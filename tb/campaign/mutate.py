@@ -263,8 +263,8 @@ def equivalence(ctx: Context, mutation: str, rtl: Path, log: Path,
     parts = [f"== ABC scorr + pdr from the all-zero state: {status}\n{text}\n"]
     if status == "proven":
         log.write_text("".join(parts))
-        return True, ("ABC scorr + pdr: no input sequence from the all-zero state makes an "
-                      "output differ")
+        return True, ("ABC scorr + pdr: proven, no input sequence from the all-zero state "
+                      "makes an output differ")
     if status == "cex":
         log.write_text("".join(parts))
         frame = re.search(r"asserted in frame (\d+)", text)

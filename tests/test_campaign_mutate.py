@@ -168,6 +168,16 @@ def test_wilson_interval_and_time_breakdown() -> None:
     assert tb["per_verdict"]["survived"]["mean_seconds"] == 20.0
 
 
+def test_step_timeouts_follow_the_control() -> None:
+    ctl = [{"module": "ctrl", "steps": [{"step": "bench", "seconds": 4.2},
+                                        {"step": "top smoke", "seconds": 9.3}]},
+           {"module": "sparrow_top", "steps": [{"step": "top smoke", "seconds": 37.6},
+                                               {"step": "bench", "seconds": 187.7}]}]
+    assert mu.step_timeouts(ctl, "ctrl") == {"bench": 60, "top smoke": 93}
+    assert mu.step_timeouts(ctl, "sparrow_top") == {"top smoke": 376, "bench": 1500}
+    assert mu.step_timeouts(ctl, "argmax") == {}                  # no control: module limit
+
+
 def test_combine_two_campaigns(tmp_path: Path) -> None:
     a, b, out = tmp_path / "a", tmp_path / "b", tmp_path / "out"
     for d, verdicts, ctl in ((a, ["killed", "survived"], "control_failed"),

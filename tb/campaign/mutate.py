@@ -391,7 +391,8 @@ def run_mutant(spec: dict[str, Any]) -> dict[str, Any]:
         verdict = "survived"
         for name, cmd, junit in steps:
             status, dt, why = _step(cmd, shadow, {**env, **SMOKE_ENV}, log,
-                                    int(spec.get("timeout", ctx.timeout)), junit)
+                                    int((spec.get("step_timeouts") or {}).get(
+                                        name, spec.get("timeout", ctx.timeout))), junit)
             out["steps"].append({"step": name, "status": status, "seconds": round(dt, 1),
                                  "why": why})
             if status == "fail":
@@ -584,6 +585,24 @@ def write_reports(summary: dict[str, Any], results: list[dict[str, Any]]) -> Non
     (MUT_DIR / "summary.md").write_text("\n".join(lines) + "\n")
 
 
+TIMEOUT_FACTOR = 10     # a mutant's step may take this many times its control's step
+TIMEOUT_FLOOR = 60      # s, never less
+
+
+def step_timeouts(controls: list[dict[str, Any]], module: str) -> dict[str, int]:
+    """Per judging step, the time limit of a mutant of ``module``: TIMEOUT_FACTOR times what
+    the unmutated control took in that step, at least TIMEOUT_FLOOR s, at most the module's
+    limit. A mutant that makes its bench hang is then a timeout (counted as killed) in about
+    a minute instead of the module's fixed limit."""
+    ctx = CONTEXTS[module]
+    ctl = next((c for c in controls if c.get("module") == module), None)
+    out = {}
+    for st in (ctl or {}).get("steps", []):
+        out[st["step"]] = int(min(ctx.timeout, max(TIMEOUT_FLOOR,
+                                                   TIMEOUT_FACTOR * st["seconds"])))
+    return out
+
+
 def run_mutation(total: int, seed: int, *, jobs: int | None = None, scheduler: str | None = None,
                  modules: list[str] | None = None, progress: bool = True,
                  client: Any = None, equiv_timeout: int = EQUIV_TIMEOUT,
@@ -644,7 +663,8 @@ def run_mutation(total: int, seed: int, *, jobs: int | None = None, scheduler: s
         ctl = run_campaign(cl, [{**c, "name": c["id"]} for c in controls], desc="controls",
                            progress=progress, fn=run_mutant)
         bad = [c["module"] for c in ctl if c.get("verdict") != "control_ok"]
-        keep = [s for s in specs if s["module"] not in bad]
+        keep = [{**s, "step_timeouts": step_timeouts(ctl, s["module"])}
+                for s in specs if s["module"] not in bad]
         n_workers = max(1, len(cl.scheduler_info().get("workers", {})))
         chunk = 4 * n_workers
         res: list[dict] = []

@@ -173,7 +173,18 @@ def write_mutant(ctx: Context, mutation: str | None, rtl: Path, out: Path) -> No
                           text, count=1, flags=re.S | re.M)
         if n != 1:
             raise MutationError(f"mutant of {ctx.module}: module header not found")
-    out.write_text(f"// mutant of rtl/{ctx.target}: {mutation or 'none (control)'}\n" + text)
+    # every flip-flop samples after the time step's active events (#0): benches start the
+    # clock high at time 0 while they drive rst_n, and a netlist's flip-flop, unlike the RTL's,
+    # reads reset through a combinational net that has not settled yet at that first edge (a
+    # simulation race at time 0 only: cocotb applies later writes after the edge's sampling)
+    text = re.sub(r"always @\(posedge (\w+)\)", r"always @(posedge \1) #0", text)
+    # the parameter defaults name the generated header's macros (`SPARROW_LANES, ...): the
+    # netlist includes what the original includes before its module header
+    src_text = (rtl / ctx.target).read_text()
+    head = src_text[:src_text.find(f"module {ctx.module}")]
+    incs = "".join(ln + "\n" for ln in re.findall(r'^\s*`include\s+"[^"]+"', head, re.M))
+    out.write_text(f"// mutant of rtl/{ctx.target}: {mutation or 'none (control)'}\n" + incs
+                   + text)
 
 
 def _equiv_script(ctx: Context, mutation: str, rtl: Path, ports_only: bool) -> str:
@@ -188,15 +199,77 @@ def _equiv_script(ctx: Context, mutation: str, rtl: Path, ports_only: bool) -> s
             "equiv_induct -seq 5\nequiv_status -assert\n")
 
 
+def _miter_script(ctx: Context, mutation: str, rtl: Path) -> str:
+    """yosys: the original (gold) and the mutant (gate) flattened into one miter whose output
+    ``trigger`` is 1 when any output differs, every flip-flop of both starting at 0 (the state
+    the mutant netlists start from in the benches) and undefined constants read as 0 in both;
+    written as AIGER (memories become flip-flops)."""
+    return (_elaborate(ctx, rtl) + mutation + "\nflatten\nrename " + ctx.module + " gate\n"
+            "design -stash gate\n" + _elaborate(ctx, rtl) + "flatten\nrename " + ctx.module
+            + " gold\ndesign -stash gold\ndesign -copy-from gold -as gold gold\n"
+            "design -copy-from gate -as gate gate\nmiter -equiv -flatten gold gate miter\n"
+            "hierarchy -top miter\nmemory\nsetundef -zero -init\nsetundef -zero\n"
+            "techmap\nopt -fast\ndffunmap\naigmap\nopt_clean\n"
+            "write_aiger -zinit miter.aig\n")
+
+
+def pdr_check(ctx: Context, mutation: str, rtl: Path, timeout: int) -> tuple[str, str]:
+    """Sequential equivalence of the original and the mutant module from the all-zero state:
+    the miter (:func:`_miter_script`) through ABC (``yosys-abc``): ``scorr`` (signal
+    correspondence by induction: merges the registers and nets it proves equal or constant,
+    which finds invariants such as a counter's low bits staying 0) then ``pdr`` (property-
+    directed reachability) on what is left. Returns ('proven' | 'cex' | 'unknown', the
+    log): 'proven' = no input sequence from the all-zero state makes any output differ;
+    'cex' = ABC found one (the mutant is not equivalent)."""
+    t0 = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        try:
+            res = _yosys(_miter_script(ctx, mutation, rtl), t, timeout)
+        except subprocess.TimeoutExpired:
+            return "unknown", f"miter not built within {timeout} s\n"
+        if res.returncode != 0 or not (t / "miter.aig").is_file():
+            return "unknown", f"miter failed: {(res.stderr or res.stdout).strip()[-300:]}\n"
+        left = max(5, int(timeout - (time.time() - t0)))
+        cmd = ["yosys-abc", "-c", f"read_aiger miter.aig; strash; scorr; print_stats; "
+                                  f"pdr -T {left}"]
+        try:
+            ab = subprocess.run(cmd, cwd=t, capture_output=True, text=True, timeout=left + 10)
+        except subprocess.TimeoutExpired:
+            return "unknown", f"$ {' '.join(cmd)}\ntimed out after {left + 10} s\n"
+    out = f"$ {' '.join(cmd)}\n{ab.stdout}{ab.stderr}"
+    if ab.returncode == 0 and "Property proved" in ab.stdout:
+        return "proven", out
+    if ab.returncode == 0 and re.search(r"was asserted in frame \d+", ab.stdout):
+        return "cex", out
+    return "unknown", out
+
+
 def equivalence(ctx: Context, mutation: str, rtl: Path, log: Path,
                 timeout: int = EQUIV_TIMEOUT) -> tuple[bool, str]:
-    """(proven equivalent, one-line evidence) of the original against the mutant module: yosys
-    equiv_make / equiv_simple -seq 5 / equiv_induct -seq 5 / equiv_status -assert, first with
-    every same-named signal matched (bounded by ``timeout``), then, if that fails, on the ports
-    only (the mutant's internal names hidden, so a difference that never reaches a port does not
-    block the proof; bounded by EQUIV_PORTS_TIMEOUT). Not proven = not equivalent."""
+    """(proven equivalent, one-line evidence) of the original against the mutant module.
+
+    1. :func:`pdr_check` (ABC scorr + pdr on the miter from the all-zero state, bounded by
+       ``timeout``): proven -> equivalent; a counterexample -> not equivalent, done.
+    2. Otherwise yosys equiv_make / equiv_simple -seq 5 / equiv_induct -seq 5 /
+       equiv_status -assert, first with every same-named signal matched (bounded by
+       ``timeout``), then on the ports only (the mutant's internal names hidden, so a
+       difference that never reaches a port does not block the proof; bounded by
+       EQUIV_PORTS_TIMEOUT).
+
+    Not proven = not equivalent. The log of every attempt is written to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    parts = []
+    status, text = pdr_check(ctx, mutation, rtl, timeout)
+    parts = [f"== ABC scorr + pdr from the all-zero state: {status}\n{text}\n"]
+    if status == "proven":
+        log.write_text("".join(parts))
+        return True, ("ABC scorr + pdr: proven, no input sequence from the all-zero state "
+                      "makes an output differ")
+    if status == "cex":
+        log.write_text("".join(parts))
+        frame = re.search(r"asserted in frame (\d+)", text)
+        return False, (f"not equivalent: ABC pdr found outputs differing in frame "
+                       f"{frame.group(1) if frame else '?'} from the all-zero state")
     for ports_only, limit in ((False, timeout), (True, min(timeout, EQUIV_PORTS_TIMEOUT))):
         script = _equiv_script(ctx, mutation, rtl, ports_only)
         how = "ports only" if ports_only else "all matched signals"
@@ -293,6 +366,7 @@ def run_mutant(spec: dict[str, Any]) -> dict[str, Any]:
         shadow = make_shadow(work)
         rtl = shadow / "rtl"
         write_mutant(ctx, mutation, REPO_ROOT / "rtl", rtl / ctx.target)
+        out["setup_seconds"] = round(time.time() - t0, 1)     # shadow copy + yosys netlist
         for f in ctx.blank:
             (rtl / f).write_text(f"// {f}: part of the mutant netlist rtl/{ctx.target}\n")
         env = {**os.environ, "PYTHONPATH": str(shadow), "SPARROW_DATA": str(data_root()),
@@ -317,7 +391,8 @@ def run_mutant(spec: dict[str, Any]) -> dict[str, Any]:
         verdict = "survived"
         for name, cmd, junit in steps:
             status, dt, why = _step(cmd, shadow, {**env, **SMOKE_ENV}, log,
-                                    int(spec.get("timeout", ctx.timeout)), junit)
+                                    int((spec.get("step_timeouts") or {}).get(
+                                        name, spec.get("timeout", ctx.timeout))), junit)
             out["steps"].append({"step": name, "status": status, "seconds": round(dt, 1),
                                  "why": why})
             if status == "fail":
@@ -328,9 +403,12 @@ def run_mutant(spec: dict[str, Any]) -> dict[str, Any]:
                 break
         if verdict == "survived" and mutation and spec.get("equiv", True):
             elog = MUT_DIR / "equiv" / f"{mid}.log"
-            eq, evidence = equivalence(ctx, mutation, REPO_ROOT / "rtl", elog)
+            te = time.time()
+            eq, evidence = equivalence(ctx, mutation, REPO_ROOT / "rtl", elog,
+                                       int(spec.get("equiv_timeout", EQUIV_TIMEOUT)))
             out["equivalence"] = {"proven": eq, "evidence": evidence,
-                                  "log": str(elog.relative_to(REPO_ROOT))}
+                                  "log": str(elog.relative_to(REPO_ROOT)),
+                                  "seconds": round(time.time() - te, 1)}
             if eq:
                 verdict = "equivalent"
         out["verdict"] = verdict if mutation else ("control_ok" if verdict == "survived"
@@ -383,6 +461,46 @@ def plan(total: int, seed: int, modules: list[str] | None = None) -> list[dict[s
     return specs
 
 
+def wilson(k: int, n: int, z: float = 1.96) -> list[float] | None:
+    """95 % Wilson score interval [low, high] of a proportion k / n (None for n = 0): the
+    kill rate of a sample, as an estimate of the full campaign's."""
+    if n <= 0:
+        return None
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / den
+    return [round(max(0.0, mid - half), 4), round(min(1.0, mid + half), 4)]
+
+
+def time_breakdown(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Where the mutants' time went: seconds summed per phase (setup = shadow copy + yosys
+    netlist; each judging step; the equivalence proof) with how many mutants reached it, and
+    the mean seconds of a mutant per verdict."""
+    phases: dict[str, dict[str, float]] = {}
+
+    def add(name: str, sec: float) -> None:
+        d = phases.setdefault(name, {"mutants": 0, "seconds": 0.0})
+        d["mutants"] += 1
+        d["seconds"] = round(d["seconds"] + sec, 1)
+
+    for r in results:
+        if "setup_seconds" in r:
+            add("setup", r["setup_seconds"])
+        for st in r.get("steps", []):
+            add(st["step"], st["seconds"])
+        if (r.get("equivalence") or {}).get("seconds") is not None:
+            add("equivalence", r["equivalence"]["seconds"])
+    per_verdict: dict[str, dict[str, float]] = {}
+    for r in results:
+        d = per_verdict.setdefault(r.get("verdict", "?"), {"mutants": 0, "seconds": 0.0})
+        d["mutants"] += 1
+        d["seconds"] = round(d["seconds"] + r.get("seconds", 0), 1)
+    for d in per_verdict.values():
+        d["mean_seconds"] = round(d["seconds"] / d["mutants"], 1)
+    return {"phases": phases, "per_verdict": per_verdict}
+
+
 def summarize(results: list[dict[str, Any]], controls: list[dict[str, Any]],
               meta: dict[str, Any]) -> dict[str, Any]:
     """summary.json contents (spec §5 keys first)."""
@@ -400,7 +518,9 @@ def summarize(results: list[dict[str, Any]], controls: list[dict[str, Any]],
             "equivalent": count["equivalent"], "timeout": count["timeout"],
             "errors": count["error"],
             "kill_rate": round(killed_all / judged, 4) if judged else None,
+            "kill_rate_ci95": wilson(killed_all, judged),
             "target_kill_rate": 0.95, "per_module": per_module,
+            "time_breakdown": time_breakdown(results),
             "controls": {c["module"]: c["verdict"] for c in controls},
             "survivors": [{"id": r["id"], "module": r["module"], "src": r["src"],
                            "mutation": r["mutation"],
@@ -422,6 +542,15 @@ def write_reports(summary: dict[str, Any], results: list[dict[str, Any]]) -> Non
              f"kill rate of the non-equivalent mutants **"
              f"{'-' if kr is None else f'{100 * kr:.1f} %'}** (target 95 %); "
              f"{summary['seconds']:.0f} s on {summary['workers']} workers.", "",
+             *([f"95 % interval of the kill rate (Wilson): "
+                f"{100 * ci[0]:.1f} to {100 * ci[1]:.1f} %.", ""]
+               if (ci := summary.get("kill_rate_ci95")) else []),
+             *([f"**Stopped early**: {summary['mutants']} of the {summary['planned']} planned "
+                f"mutants judged (the interleaved plan's prefix: a sample of every module); "
+                f"mean {summary.get('mean_seconds_per_mutant', 0)} s per mutant, full "
+                f"campaign projected at {summary.get('projected_full_campaign_seconds')} s "
+                f"on {summary['workers']} workers.", ""]
+               if summary.get("stopped_early") else []),
              "Controls (unmutated netlists through the same flow): "
              + ", ".join(f"{m} {v}" for m, v in summary["controls"].items()), "",
              "| module | mutants | killed | timeout | survived | equivalent | errors |",
@@ -429,6 +558,13 @@ def write_reports(summary: dict[str, Any], results: list[dict[str, Any]]) -> Non
     for m, d in sorted(summary["per_module"].items()):
         lines.append(f"| {m} | {d['mutants']} | {d['killed']} | {d['timeout']} | "
                      f"{d['survived']} | {d['equivalent']} | {d['error']} |")
+    tb_ = summary.get("time_breakdown") or {}
+    if tb_.get("phases"):
+        lines += ["", "Where the time went (seconds summed over the mutants that reached the "
+                  "phase): " + ", ".join(f"{k} {v['seconds']:.0f} s ({v['mutants']})"
+                                         for k, v in tb_["phases"].items())
+                  + "; per verdict, mean s: " + ", ".join(
+                      f"{k} {v['mean_seconds']}" for k, v in tb_["per_verdict"].items())]
     lines += ["", "## Survivors", ""]
     if summary["survivors"]:
         for s in summary["survivors"]:
@@ -449,19 +585,77 @@ def write_reports(summary: dict[str, Any], results: list[dict[str, Any]]) -> Non
     (MUT_DIR / "summary.md").write_text("\n".join(lines) + "\n")
 
 
+TIMEOUT_FACTOR = 10     # a mutant's step may take this many times its control's step
+TIMEOUT_FLOOR = 60      # s, never less
+
+
+def step_timeouts(controls: list[dict[str, Any]], module: str) -> dict[str, int]:
+    """Per judging step, the time limit of a mutant of ``module``: TIMEOUT_FACTOR times what
+    the unmutated control took in that step, at least TIMEOUT_FLOOR s, at most the module's
+    limit. A mutant that makes its bench hang is then a timeout (counted as killed) in about
+    a minute instead of the module's fixed limit."""
+    ctx = CONTEXTS[module]
+    ctl = next((c for c in controls if c.get("module") == module), None)
+    out = {}
+    for st in (ctl or {}).get("steps", []):
+        out[st["step"]] = int(min(ctx.timeout, max(TIMEOUT_FLOOR,
+                                                   TIMEOUT_FACTOR * st["seconds"])))
+    return out
+
+
 def run_mutation(total: int, seed: int, *, jobs: int | None = None, scheduler: str | None = None,
                  modules: list[str] | None = None, progress: bool = True,
-                 client: Any = None) -> dict[str, Any]:
-    """The campaign: controls first, then the mutants; returns the summary."""
+                 client: Any = None, equiv_timeout: int = EQUIV_TIMEOUT,
+                 max_minutes: float | None = None, equiv: bool = True) -> dict[str, Any]:
+    """The campaign: controls first, then the mutants (a survivor's equivalence proof bounded
+    by ``equiv_timeout`` s); returns the summary. The mutants go in chunks of 4 per worker, in
+    the plan's interleaved order, and the reports are rewritten after each chunk; with
+    ``max_minutes`` no chunk starts after that many minutes: the judged prefix is the sample
+    (``stopped_early``, ``planned``)."""
     from tb.campaign.runner import campaign_client, run_campaign
 
     t0 = time.time()
-    specs = plan(total, seed, modules)
+    specs = [{**s, "equiv_timeout": equiv_timeout, "equiv": equiv}
+             for s in plan(total, seed, modules)]
     mods = sorted({s["module"] for s in specs})
     controls = [{"id": f"control-{m}", "module": m, "mutation": None, "seed": seed}
                 for m in mods]
+    extra = ([f"--equiv-timeout {equiv_timeout}"] if equiv_timeout != EQUIV_TIMEOUT else []) \
+        + ([] if equiv else ["--no-equiv"]) \
+        + ([f"--max-minutes {max_minutes:g}"] if max_minutes is not None else [])
+    command = f"make mutate MUTANTS={total} SEED={seed}" + \
+        (f" MUTATE_ARGS='{' '.join(extra)}'" if extra else "")
 
-    def go(cl: Any, where: str) -> tuple[list[dict], list[dict]]:
+    def report(ctl: list[dict], res: list[dict], stopped: bool) -> dict[str, Any]:
+        for r in res:
+            r.setdefault("verdict", "error")
+            r.setdefault("src", _src_of(r.get("mutation")))
+            r.setdefault("module", r["name"].split("-", 1)[-1] if "name" in r else "?")
+            r.setdefault("id", r.get("name"))
+            if r["verdict"] == "error" and "error" not in r:
+                r["error"] = r.get("log_tail", "")[-300:]
+        workers = sorted({r.get("worker") for r in res + ctl if r.get("worker")})
+        meta = {"command": command, "seed": seed, "equiv_timeout": equiv_timeout,
+                "planned": len(specs), "stopped_early": stopped,
+                "seconds": round(time.time() - t0, 1), "workers": len(workers),
+                "worker_addresses": workers,
+                "excluded_modules": [c["module"] for c in ctl
+                                     if c.get("verdict") != "control_ok"],
+                "control_seconds": round(sum(c.get("seconds", 0) for c in ctl), 1),
+                "mutant_cpu_seconds": round(sum(r.get("seconds", 0) for r in res), 1),
+                "projected_full_campaign_seconds": None}
+        if res:
+            mean = meta["mutant_cpu_seconds"] / len(res)
+            meta["mean_seconds_per_mutant"] = round(mean, 1)
+            meta["projected_full_campaign_seconds"] = round(
+                (FULL_MUTANTS * mean + meta["control_seconds"]) / max(1, meta["workers"]), 0)
+        summary = summarize(res, ctl, meta)
+        summary["ok"] = bool(res) and not meta["excluded_modules"] and \
+            summary["kill_rate"] is not None and summary["kill_rate"] >= 0.95
+        write_reports(summary, res)
+        return summary
+
+    def go(cl: Any, where: str) -> dict[str, Any]:
         if progress:
             print(f"mutate: {len(specs)} mutants of {len(mods)} modules (seed {seed}) on "
                   f"{where}", flush=True)
@@ -469,39 +663,25 @@ def run_mutation(total: int, seed: int, *, jobs: int | None = None, scheduler: s
         ctl = run_campaign(cl, [{**c, "name": c["id"]} for c in controls], desc="controls",
                            progress=progress, fn=run_mutant)
         bad = [c["module"] for c in ctl if c.get("verdict") != "control_ok"]
-        keep = [s for s in specs if s["module"] not in bad]
-        res = run_campaign(cl, [{**s, "name": s["id"]} for s in keep], desc="mutants",
-                           progress=progress, fn=run_mutant) if keep else []
-        return ctl, res
+        keep = [{**s, "step_timeouts": step_timeouts(ctl, s["module"])}
+                for s in specs if s["module"] not in bad]
+        n_workers = max(1, len(cl.scheduler_info().get("workers", {})))
+        chunk = 4 * n_workers
+        res: list[dict] = []
+        summary = report(ctl, res, False)
+        for k in range(0, len(keep), chunk):
+            if max_minutes is not None and time.time() - t0 > 60 * max_minutes:
+                return report(ctl, res, True)
+            res += run_campaign(cl, [{**s, "name": s["id"]} for s in keep[k:k + chunk]],
+                                desc=f"mutants {k + 1}-{min(k + chunk, len(keep))} of "
+                                f"{len(keep)}", progress=progress, fn=run_mutant)
+            summary = report(ctl, res, False)
+        return summary
 
     if client is not None:
-        ctl, res = go(client, "the given client")
-    else:
-        with campaign_client(jobs, scheduler) as (cl, where):
-            ctl, res = go(cl, where)
-    for r in res:
-        r.setdefault("verdict", "error")
-        r.setdefault("src", _src_of(r.get("mutation")))
-        r.setdefault("module", r["name"].split("-", 1)[-1] if "name" in r else "?")
-        r.setdefault("id", r.get("name"))
-        if r["verdict"] == "error" and "error" not in r:
-            r["error"] = r.get("log_tail", "")[-300:]
-    meta = {"command": f"make mutate MUTANTS={total} SEED={seed}", "seed": seed,
-            "seconds": round(time.time() - t0, 1),
-            "workers": len({r.get("worker") for r in res + ctl if r.get("worker")}),
-            "worker_addresses": sorted({r.get("worker") for r in res + ctl if r.get("worker")}),
-            "excluded_modules": [c["module"] for c in ctl if c.get("verdict") != "control_ok"],
-            "mutant_cpu_seconds": round(sum(r.get("seconds", 0) for r in res), 1),
-            "projected_full_campaign_seconds": None}
-    if res:
-        mean = meta["mutant_cpu_seconds"] / len(res)
-        meta["projected_full_campaign_seconds"] = round(FULL_MUTANTS * mean /
-                                                        max(1, meta["workers"]), 0)
-    summary = summarize(res, ctl, meta)
-    summary["ok"] = bool(res) and not meta["excluded_modules"] and \
-        summary["kill_rate"] is not None and summary["kill_rate"] >= 0.95
-    write_reports(summary, res)
-    return summary
+        return go(client, "the given client")
+    with campaign_client(jobs, scheduler) as (cl, where):
+        return go(cl, where)
 
 
 def recheck(timeout: int = EQUIV_TIMEOUT) -> dict[str, Any]:
@@ -573,6 +753,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modules", nargs="+", choices=sorted(CONTEXTS), default=None)
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("--scheduler", default=None)
+    ap.add_argument("--equiv-timeout", type=int, default=EQUIV_TIMEOUT,
+                    help=f"s, bound of a survivor's equivalence proof (default {EQUIV_TIMEOUT}; "
+                    f"the ports-only proof gets at most {EQUIV_PORTS_TIMEOUT})")
+    ap.add_argument("--no-equiv", action="store_true",
+                    help="no equivalence proof of the survivors during the campaign (run "
+                    "--recheck afterwards)")
+    ap.add_argument("--max-minutes", type=float, default=None,
+                    help="start no new chunk of mutants after this many minutes (the judged "
+                    "prefix of the interleaved plan is reported as the sample)")
     ap.add_argument("--recheck", action="store_true", help="only re-run the equivalence check "
                     "of the last campaign's survivors and rewrite its reports")
     ap.add_argument("--combine", nargs="+", type=Path, default=None, metavar="DIR",
@@ -589,7 +778,7 @@ def main(argv: list[str] | None = None) -> int:
             print("mutate: --recheck needs a previous campaign (reports/mutation/mutants.json)",
                   file=sys.stderr)
             return 2
-        s = recheck()
+        s = recheck(args.equiv_timeout)
         kr = "-" if s["kill_rate"] is None else f"{100 * s['kill_rate']:.1f} %"
         print(f"mutate --recheck: {s['survived']} survived, {s['equivalent']} equivalent; kill "
               f"rate {kr}")
@@ -597,8 +786,12 @@ def main(argv: list[str] | None = None) -> int:
     if total < 1:
         print("mutate: MUTANTS must be >= 1", file=sys.stderr)
         return 2
+    if args.equiv_timeout < 1:
+        print("mutate: --equiv-timeout must be >= 1", file=sys.stderr)
+        return 2
     s = run_mutation(total, args.seed, jobs=args.jobs, scheduler=args.scheduler,
-                     modules=args.modules)
+                     modules=args.modules, equiv_timeout=args.equiv_timeout,
+                     max_minutes=args.max_minutes, equiv=not args.no_equiv)
     kr = s["kill_rate"]
     print(f"mutate: {s['mutants']} mutants: {s['killed']} killed ({s['timeout']} timeouts), "
           f"{s['survived']} survived, {s['equivalent']} equivalent, {s['errors']} errors; kill "

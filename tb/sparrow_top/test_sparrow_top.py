@@ -739,6 +739,38 @@ async def test_build_extremes(dut: SimHandleBase) -> None:
     tb.assert_clean()
 
 
+def padded_eight_layer_bundle(rng: np.random.Generator) -> dict:
+    """8 layers (the descriptor table full) whose fields are large in every layer: paddings
+    8, 15, 31, 0, 8, 12, 4, 8 (every bit of P set somewhere, bit 3 in layers 0, 1, 2, 4, 5
+    and 7), kernels and strides up to 32, T up to 255, a conv logit layer (4 x 1)."""
+    return build_bundle(rng, 1, 16, [
+        {"kind": "conv1d", "out": 3, "kernel": 3, "stride": 1, "padding": 8, "T": 7},
+        {"kind": "conv1d", "out": 4, "kernel": 5, "stride": 2, "padding": 15, "T": 100},
+        {"kind": "conv1d", "out": 3, "kernel": 16, "stride": 16, "padding": 31, "T": 3},
+        {"kind": "dense", "out": 9, "T": 255},
+        {"kind": "conv1d", "out": 5, "kernel": 1, "stride": 1, "padding": 8, "T": 15},
+        {"kind": "conv1d", "out": 6, "kernel": 4, "stride": 3, "padding": 12, "T": 31},
+        {"kind": "conv1d", "out": 5, "kernel": 2, "stride": 1, "padding": 4, "T": 2},
+        {"kind": "conv1d", "out": 4, "kernel": 32, "stride": 32, "padding": 8, "act": "none"}],
+        name="eight-layers-padded")
+
+
+@cocotb.test()
+async def test_eight_layers_large_fields(dut: SimHandleBase) -> None:
+    """An 8-layer network with large paddings, kernels and strides in its later layers
+    (:func:`padded_eight_layer_bundle`), random, all-zero and all-255 inputs, checked event by
+    event: a descriptor bit of one layer wired to or mixed with another layer's (mutation
+    testing: layer 7's padding bit 3 XOR layer 4's survived every other test) changes the
+    trace."""
+    tb = await make_tb(dut, "test_eight_layers_large_fields")
+    bundle, _ = await tb.load(padded_eight_layer_bundle(tb.np_rng))
+    assert [L.padding for L in bundle.layers] == [8, 15, 31, 0, 8, 12, 4, 8]
+    x = random_inputs(tb.np_rng, bundle.in_shape, 1)
+    xs = np.concatenate([x, np.zeros_like(x), np.full_like(x, 255)])
+    await tb.infer_and_check(bundle, xs, "eight layers, large fields")
+    tb.assert_clean()
+
+
 @cocotb.test()
 async def test_apb_corners(dut: SimHandleBase) -> None:
     """APB corners: every word of the register page (holes answer pslverr and read 0, CTRL reads

@@ -119,8 +119,9 @@ def gls_step(per_class: int, n_random: int, sim: str, name: str) -> dict:
     REPORTS.mkdir(parents=True, exist_ok=True)
     (REPORTS / f"gls-{name}.json").write_text(json.dumps(res, indent=1) + "\n")
     if not r.ok:
-        raise FlowError(f"GLS {name}: {r.error or f'{r.mismatches} mismatching inputs'}; "
-                        f"log {r.log}")
+        why = r.error or (f"{r.mismatches} mismatching inputs" if r.mismatches else
+                          f"the cocotb test failed after {r.inputs} compared inputs")
+        raise FlowError(f"GLS {name}: {why}; log {r.log}")
     return res
 
 

@@ -21,6 +21,7 @@ from cocotb.handle import SimHandleBase
 
 from golden.bundle import load_bundle
 from golden.hwimage import build_image
+from silicon.flow import REPO
 from silicon.netlist import decode_window
 from tb.regress import compare, golden_batch, timeout_cycles
 from tb.top.harness import Harness
@@ -57,8 +58,8 @@ async def test_gls(dut: SimHandleBase) -> None:
     total_fail = 0
     for job in plan:
         t0 = time.time()
-        bundle = load_bundle(json.loads(Path(job["bundle"]).read_text()))
-        x = np.load(job["inputs"])[np.array(job["indices"], dtype=np.int64)]
+        bundle = load_bundle(json.loads((REPO / job["bundle"]).read_text()))
+        x = np.load(REPO / job["inputs"])[np.array(job["indices"], dtype=np.int64)]
         await h.load(build_image(bundle), "front")
         _, offset = _read_windows(tg, offset, *dims)            # nothing counted while loading
         gold = golden_batch(bundle, x)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,18 +40,6 @@ def synth(top: str = "sparrow_top", out: Path = BUILD) -> dict:
     return res
 
 
-def dangling_names(netlist: Path) -> list[str]:
-    """RTL wire names the synthesis left without a driver (written as a constant 0 after
-    ``setundef``): they name nothing in the netlist, so equiv_make must not pair them."""
-    pat = re.compile(r"^  assign (\\\S+|\w+)\s*(?:\[[^\]]*\])?\s*= \d+'[hbd][0-9a-fA-F]+;$")
-    out = set()
-    for line in netlist.read_text().splitlines():
-        m = pat.match(line)
-        if m and "." in m.group(1):            # instance-internal names only, never ports
-            out.add(m.group(1).lstrip("\\"))
-    return sorted(out)
-
-
 def _template(name: str, top: str, out: Path) -> str:
     text = (REPO / "silicon" / name).read_text()
     text = re.sub(r"(?<![/\w])sparrow_top(?![\w.])", top, text)
@@ -58,32 +47,65 @@ def _template(name: str, top: str, out: Path) -> str:
 
 
 def equiv(netlist: Path | None = None, log: Path | None = None,
-          top: str = "sparrow_top") -> dict:
-    """silicon/equiv.ys on ``netlist``: RTL == netlist (memories black-boxed on both sides)."""
+          top: str = "sparrow_top", abc_seconds: int = 1200) -> dict:
+    """RTL == netlist (memories black-boxed on both sides), docs/energy.md §2: silicon/equiv.ys
+    pairs the signals by name (equiv_make), silicon/equiv_cut.py cuts the pair at the matched
+    registers into a combinational miter, ABC's ``&cec`` proves it. FlowError names the log
+    when the proof fails or runs out of ``abc_seconds``."""
+    from silicon import equiv_cut
+
     check_tool("yosys")
+    check_tool("yosys-abc")
     check_library()
     netlist = netlist or BUILD / "netlist.v"
     if not netlist.is_file():
         raise FlowError(f"equiv: {netlist} missing (run make synth)")
     log = log or BUILD / "equiv.log"
-    script = log.with_suffix(".ys")
-    black = log.with_suffix(".blacklist")
-    black.write_text("\n".join(dangling_names(netlist)) + "\n")
-    script.write_text(_template("equiv.ys", top, BUILD).replace("NETLIST", str(netlist))
-                      .replace("BLACKLIST", str(black)))
+    work = log.with_suffix("")
+    paths = {k: Path(f"{work}.{k}") for k in ("ys", "json", "miter.json", "aig.ys", "aig")}
+    abc_log = Path(f"{work}.abc.log")
+    for p in list(paths.values()) + [abc_log, log]:
+        p.unlink(missing_ok=True)
+    paths["ys"].write_text(_template("equiv.ys", top, BUILD).replace("NETLIST", str(netlist))
+                           .replace("JSONOUT", str(paths["json"])))
     t0 = time.time()
+    secs = {}
+    run_step("equivalence check (yosys equiv_make)",
+             ["yosys", "-q", "-l", str(log), str(paths["ys"])], Path(f"{work}.out"))
+    secs["yosys_pair"] = round(time.time() - t0, 1)
+    t1 = time.time()
     try:
-        run_step("equivalence check", ["yosys", "-q", "-l", str(log), str(script)],
-                 log.with_suffix(".out"))
-    except FlowError:
-        text = log.read_text() if log.is_file() else ""
-        m = re.findall(r"Found (\d+) unproven \$equiv cells", text)
-        raise FlowError(f"equivalence NOT proven ({m[-1] if m else '?'} unproven $equiv "
-                        f"cells); log {rel(log)}") from None
-    text = log.read_text()
-    proven = re.findall(r"Found (\d+) \$equiv cells in equiv:", text)
-    res = {"equivalent": True, "equiv_cells": int(proven[-1]) if proven else None,
-           "seconds": round(time.time() - t0, 1), "log": str(log)}
+        cut = equiv_cut.main(paths["json"], paths["miter.json"])
+    except equiv_cut.CutError as exc:
+        raise FlowError(f"equivalence NOT proven: {exc}; log {rel(log)}") from None
+    paths["json"].unlink()                       # large; the miter and the logs stay
+    secs["cut"] = round(time.time() - t1, 1)
+    t1 = time.time()
+    paths["aig.ys"].write_text(f"read_json {paths['miter.json']}\nhierarchy -top miter\n"
+                               f"aigmap\nwrite_aiger {paths['aig']}\n")
+    run_step("equivalence check (yosys miter to AIGER)",
+             ["yosys", "-q", "-l", f"{work}.aig.log", str(paths["aig.ys"])], Path(f"{work}.aig.out"))
+    secs["aiger"] = round(time.time() - t1, 1)
+    t1 = time.time()
+    cmd = ["yosys-abc", "-c", f"&r {paths['aig']}; &ps; &cec -m -T {abc_seconds}"]
+    try:
+        with open(abc_log, "w") as fh:
+            subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=abc_seconds + 60,
+                           check=False)
+    except subprocess.TimeoutExpired:
+        pass
+    secs["abc_cec"] = round(time.time() - t1, 1)
+    text = abc_log.read_text() if abc_log.is_file() else ""
+    if "Networks are equivalent" not in text:
+        verdict = ("a counterexample (networks are NOT EQUIVALENT)" if "NOT EQUIVALENT" in text
+                   else f"undecided within {abc_seconds} s")
+        raise FlowError(f"equivalence NOT proven: ABC &cec found {verdict} on "
+                        f"{len(cut.obligations)} obligations; log {rel(abc_log)}")
+    res = {"equivalent": True,
+           "method": "equiv_make name pairing, register-correspondence cut to a combinational "
+                     "miter (silicon/equiv_cut.py), ABC &cec (yosys-abc)",
+           **cut.summary(), "seconds": round(time.time() - t0, 1), "seconds_by_step": secs,
+           "log": rel(log), "abc_log": rel(abc_log)}
     if netlist == BUILD / "netlist.v" and top == "sparrow_top":
         REPORTS.mkdir(parents=True, exist_ok=True)
         (REPORTS / "equiv.json").write_text(json.dumps(res, indent=1) + "\n")

@@ -61,51 +61,69 @@ def equiv(netlist: Path | None = None, log: Path | None = None,
     if not netlist.is_file():
         raise FlowError(f"equiv: {netlist} missing (run make synth)")
     log = log or BUILD / "equiv.log"
-    work = log.with_suffix("")
-    paths = {k: Path(f"{work}.{k}") for k in ("ys", "json", "miter.json", "aig.ys", "aig")}
-    abc_log = Path(f"{work}.abc.log")
-    for p in list(paths.values()) + [abc_log, log]:
-        p.unlink(missing_ok=True)
-    paths["ys"].write_text(_template("equiv.ys", top, BUILD).replace("NETLIST", str(netlist))
-                           .replace("JSONOUT", str(paths["json"])))
+    work = str(log.with_suffix(""))
+    for old in Path(work).parent.glob(Path(work).name + ".*"):
+        if old.is_file() and old != log:
+            old.unlink()
+    log.unlink(missing_ok=True)
+    ys, js = Path(f"{work}.ys"), Path(f"{work}.json")
+    ys.write_text(_template("equiv.ys", top, BUILD).replace("NETLIST", str(netlist))
+                  .replace("JSONOUT", str(js)))
     t0 = time.time()
-    secs = {}
+    secs: dict[str, float] = {}
     run_step("equivalence check (yosys equiv_make)",
-             ["yosys", "-q", "-l", str(log), str(paths["ys"])], Path(f"{work}.out"))
+             ["yosys", "-q", "-l", str(log), str(ys)], Path(f"{work}.out"))
     secs["yosys_pair"] = round(time.time() - t0, 1)
     t1 = time.time()
     try:
-        cut = equiv_cut.main(paths["json"], paths["miter.json"])
+        groups = equiv_cut.split(js, f"{work}.miter")
     except equiv_cut.CutError as exc:
         raise FlowError(f"equivalence NOT proven: {exc}; log {rel(log)}") from None
-    paths["json"].unlink()                       # large; the miter and the logs stay
     secs["cut"] = round(time.time() - t1, 1)
-    t1 = time.time()
-    paths["aig.ys"].write_text(f"read_json {paths['miter.json']}\nhierarchy -top miter\n"
-                               f"aigmap\nwrite_aiger {paths['aig']}\n")
-    run_step("equivalence check (yosys miter to AIGER)",
-             ["yosys", "-q", "-l", f"{work}.aig.log", str(paths["aig.ys"])], Path(f"{work}.aig.out"))
-    secs["aiger"] = round(time.time() - t1, 1)
-    t1 = time.time()
-    cmd = ["yosys-abc", "-c", f"&r {paths['aig']}; &ps; &cec -m -T {abc_seconds}"]
-    try:
-        with open(abc_log, "w") as fh:
-            subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=abc_seconds + 60,
-                           check=False)
-    except subprocess.TimeoutExpired:
-        pass
-    secs["abc_cec"] = round(time.time() - t1, 1)
-    text = abc_log.read_text() if abc_log.is_file() else ""
-    if "Networks are equivalent" not in text:
-        verdict = ("a counterexample (networks are NOT EQUIVALENT)" if "NOT EQUIVALENT" in text
-                   else f"undecided within {abc_seconds} s")
-        raise FlowError(f"equivalence NOT proven: ABC &cec found {verdict} on "
-                        f"{len(cut.obligations)} obligations; log {rel(abc_log)}")
+    verdicts: dict[str, str] = {}
+    for g, c in groups.items():
+        t1 = time.time()
+        aig = Path(f"{work}.miter.{g}.aig")
+        Path(f"{work}.aig.{g}.ys").write_text(
+            f"read_json {work}.miter.{g}.json\nhierarchy -top miter\naigmap\nwrite_aiger {aig}\n")
+        run_step(f"equivalence check (yosys miter {g} to AIGER)",
+                 ["yosys", "-q", f"{work}.aig.{g}.ys"], Path(f"{work}.aig.{g}.out"))
+        secs[f"aiger_{g}"] = round(time.time() - t1, 1)
+        t1 = time.time()
+        abc_log = Path(f"{work}.abc.{g}.log")
+        try:
+            with open(abc_log, "w") as fh:
+                subprocess.run(["yosys-abc", "-c", f"&r {aig}; &ps; &cec -m -T {abc_seconds}"],
+                               stdout=fh, stderr=subprocess.STDOUT, timeout=abc_seconds + 60,
+                               check=False)
+        except subprocess.TimeoutExpired:
+            pass
+        secs[f"abc_{g}"] = round(time.time() - t1, 1)
+        text = abc_log.read_text()
+        verdicts[g] = ("proven" if "Networks are equivalent" in text else
+                       "counterexample" if "NOT EQUIVALENT" in text else
+                       f"undecided in {abc_seconds} s")
+    bad = {g: v for g, v in verdicts.items() if v != "proven"}
+    if bad:
+        g = sorted(bad)[0]
+        raise FlowError(
+            "equivalence NOT proven: " + ", ".join(
+                f"{k} ({len(groups[k].obligations)} obligations) {v}" for k, v in verdicts.items())
+            + f"; log {rel(Path(f'{work}.abc.{g}.log'))}")
+    js.unlink()                            # large: kept only when the proof fails (diagnosis)
+    allc = next(iter(groups.values()))
+    covered = set().union(*(c.covered for c in groups.values()))
+    summ = allc.summary()
+    summ.update(obligations=sum(len(c.obligations) for c in groups.values()),
+                obligations_by_group={g: len(c.obligations) for g, c in groups.items()},
+                trivial=sum(c.trivial for c in groups.values()),
+                netlist_cells_covered=len(covered),
+                free_undef_bits=sum(c.free_undef for c in groups.values()))
     res = {"equivalent": True,
-           "method": "equiv_make name pairing, register-correspondence cut to a combinational "
-                     "miter (silicon/equiv_cut.py), ABC &cec (yosys-abc)",
-           **cut.summary(), "seconds": round(time.time() - t0, 1), "seconds_by_step": secs,
-           "log": rel(log), "abc_log": rel(abc_log)}
+           "method": "equiv_make name pairing, register-correspondence cut to combinational "
+                     "miters (silicon/equiv_cut.py), ABC &cec (yosys-abc)",
+           **summ, "verdicts": verdicts, "seconds": round(time.time() - t0, 1),
+           "seconds_by_step": secs, "log": rel(log)}
     if netlist == BUILD / "netlist.v" and top == "sparrow_top":
         REPORTS.mkdir(parents=True, exist_ok=True)
         (REPORTS / "equiv.json").write_text(json.dumps(res, indent=1) + "\n")

@@ -31,6 +31,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 FLOP = "$_DFF_P_"
 COMB = {"$_AND_", "$_OR_", "$_XOR_", "$_NOT_", "$_MUX_", "$_NAND_", "$_NOR_", "$_XNOR_",
@@ -56,6 +57,7 @@ class Cut:
     trivial: int = 0                              # $equiv cells with A == B after the cut
     gate_cells: int = 0                           # netlist cell instances in the equiv module
     gate_cells_covered: int = 0                   # ... in the fan-in of some obligation
+    covered: set = field(default_factory=set)     # those instances
 
     def summary(self) -> dict:
         """The figures for reports/energy/equiv.json."""
@@ -92,9 +94,16 @@ def _gate(a, b, typ: str, y: int) -> dict:
             "connections": {"A": [a], "B": [b], "Y": [y]}}
 
 
-def cut(design: dict, top: str = "equiv", dual: bool = False) -> Cut:
+def cut(design: dict, top: str = "equiv", dual: bool = False,
+        select: Callable[[str], bool] | None = None) -> Cut:
     """The combinational miter of module ``top`` of a yosys JSON design; ``dual`` writes one
-    output pair (gold, gate) per obligation instead of the single ``trigger`` (diagnosis)."""
+    output pair (gold, gate) per obligation instead of the single ``trigger`` (diagnosis);
+    ``select`` keeps only the obligations whose signal name it accepts."""
+    return _builder(design, top, dual)(select)
+
+
+def _builder(design: dict, top: str, dual: bool) -> Callable:
+    """Analyse the equiv module once; return build(select) -> Cut."""
     if top not in design.get("modules", {}):
         raise CutError(f"module {top!r} missing from the JSON design")
     mod = design["modules"][top]
@@ -221,81 +230,91 @@ def cut(design: dict, top: str = "equiv", dual: bool = False) -> Cut:
             undef_bits[bit] = "undriven"
         return bit
 
-    out_cells: dict[str, dict] = {}
+    base_cells: dict[str, dict] = {}
     for cname, c in cells.items():
         if c["type"] in COMB:
-            out_cells[cname] = {
+            base_cells[cname] = {
                 "hide_name": 1, "type": c["type"], "parameters": {}, "attributes": {},
                 "port_directions": c["port_directions"],
                 "connections": {p: ([fix(b) for b in bits]
                                     if c["port_directions"][p] == "input" else bits)
                                 for p, bits in c["connections"].items()}}
-    obl_names: list[str] = []
-    trivial = 0
-    pair_bits: list = []
-    xors: list[int] = []
-    for a, b, label in obligations:
-        a, b = fix(a), fix(b)
-        if a == b:
-            trivial += 1
-            continue
-        obl_names.append(label)
-        pair_bits += [a, b]
-        if not dual:
-            out_cells[f"$obl{len(xors)}"] = _gate(a, b, "$_XOR_", next_bit)
-            xors.append(next_bit)
-            next_bit += 1
-
-    # 4. fan-in of the obligations: coverage of the netlist, free bits that matter
-    drv2 = {b: n for n, c in out_cells.items() for p, bits in c["connections"].items()
-            if c["port_directions"][p] == "output" for b in bits if isinstance(b, int)}
-    cone: set[str] = set()
-    stack = [b for b in pair_bits if isinstance(b, int)]
-    reached: set[int] = set()
-    while stack:
-        bit = stack.pop()
-        if bit in reached:
-            continue
-        reached.add(bit)
-        n = drv2.get(bit)
-        if n is None or n in cone:
-            continue
-        cone.add(n)
-        c = out_cells[n]
-        stack += [b for p, bits in c["connections"].items()
-                  if c["port_directions"][p] == "input" for b in bits if isinstance(b, int)]
-    for b in undef_bits:
-        inputs[f"free:{b}"] = [b]
-    free_undef = sum(1 for b in undef_bits if b in reached)
-
-    if dual:
-        outputs = {"pairs": pair_bits or ["0", "0"]}
-    else:
-        level: list = xors or ["0"]
-        while len(level) > 1:
-            nxt = []
-            for i in range(0, len(level) - 1, 2):
-                out_cells[f"$or{next_bit}"] = _gate(level[i], level[i + 1], "$_OR_", next_bit)
-                nxt.append(next_bit)
+    def build(select) -> Cut:
+        nonlocal next_bit
+        out_cells = dict(base_cells)
+        obl_names: list[str] = []
+        trivial = 0
+        pair_bits: list = []
+        xors: list[int] = []
+        for a, b, label in obligations:
+            if select is not None and not select(label):
+                continue
+            a, b = fix(a), fix(b)
+            if a == b:
+                trivial += 1
+                continue
+            obl_names.append(label)
+            pair_bits += [a, b]
+            if not dual:
+                out_cells[f"$obl{len(xors)}"] = _gate(a, b, "$_XOR_", next_bit)
+                xors.append(next_bit)
                 next_bit += 1
-            if len(level) % 2:
-                nxt.append(level[-1])
-            level = nxt
-        outputs = {"trigger": level}
-    ports = {n: {"direction": "input", "bits": b} for n, b in inputs.items()}
-    ports.update({n: {"direction": "output", "bits": b} for n, b in outputs.items()})
 
-    all_inst = {gate_instance(n) for n in cells} - {None}
-    cov_inst = {gate_instance(n) for n in cone} - {None}
-    # a paired gate flop is covered by its next-state obligation
-    cov_inst |= {gate_instance(f) for fl in members.values() for f in fl} - {None}
-    miter = {"creator": "silicon/equiv_cut.py", "modules": {"miter": {
-        "attributes": {"top": "00000000000000000000000000000001"}, "ports": ports,
-        "cells": out_cells, "netnames": {}}}}
-    return Cut(miter, obl_names, registers=len(members), merged=merged,
-               unmatched_gold=sorted(unmatched_gold), unmatched_gate=sorted(unmatched_gate),
-               free_undef=free_undef, dropped=dropped, trivial=trivial,
-               gate_cells=len(all_inst), gate_cells_covered=len(cov_inst & all_inst))
+        # 4. fan-in of the obligations: coverage of the netlist, free bits that matter
+        drv2 = {b: n for n, c in out_cells.items() for p, bits in c["connections"].items()
+                if c["port_directions"][p] == "output" for b in bits if isinstance(b, int)}
+        cone: set[str] = set()
+        stack = [b for b in pair_bits if isinstance(b, int)]
+        reached: set[int] = set()
+        while stack:
+            bit = stack.pop()
+            if bit in reached:
+                continue
+            reached.add(bit)
+            n = drv2.get(bit)
+            if n is None or n in cone:
+                continue
+            cone.add(n)
+            c = out_cells[n]
+            stack += [b for p, bits in c["connections"].items()
+                      if c["port_directions"][p] == "input" for b in bits if isinstance(b, int)]
+        for b in undef_bits:
+            inputs[f"free:{b}"] = [b]
+        free_undef = sum(1 for b in undef_bits if b in reached)
+
+        if dual:
+            outputs = {"pairs": pair_bits or ["0", "0"]}
+        else:
+            level: list = xors or ["0"]
+            while len(level) > 1:
+                nxt = []
+                for i in range(0, len(level) - 1, 2):
+                    out_cells[f"$or{next_bit}"] = _gate(level[i], level[i + 1], "$_OR_", next_bit)
+                    nxt.append(next_bit)
+                    next_bit += 1
+                if len(level) % 2:
+                    nxt.append(level[-1])
+                level = nxt
+            outputs = {"trigger": level}
+        out_cells = {n: c for n, c in out_cells.items() if n in cone or not c["type"] in COMB
+                     or n.startswith(("$obl", "$or"))}
+        ports = {n: {"direction": "input", "bits": b} for n, b in inputs.items()}
+        ports.update({n: {"direction": "output", "bits": b} for n, b in outputs.items()})
+
+        all_inst = {gate_instance(n) for n in cells} - {None}
+        cov_inst = {gate_instance(n) for n in cone} - {None}
+        # a paired gate flop is covered by its next-state obligation
+        cov_inst |= {gate_instance(f) for fl in members.values() for f in fl} - {None}
+        miter = {"creator": "silicon/equiv_cut.py", "modules": {"miter": {
+            "attributes": {"top": "00000000000000000000000000000001"}, "ports": ports,
+            "cells": out_cells, "netnames": {}}}}
+        return Cut(miter, obl_names, registers=len(members), merged=merged,
+                   unmatched_gold=sorted(unmatched_gold), unmatched_gate=sorted(unmatched_gate),
+                   free_undef=free_undef, dropped=dropped, trivial=trivial,
+                   gate_cells=len(all_inst), gate_cells_covered=len(cov_inst & all_inst),
+                   covered=cov_inst & all_inst)
+
+    return build
 
 
 def main(src: Path, dst: Path, dual: bool = False) -> Cut:
@@ -303,3 +322,21 @@ def main(src: Path, dst: Path, dual: bool = False) -> Cut:
     c = cut(json.loads(Path(src).read_text()), dual=dual)
     Path(dst).write_text(json.dumps(c.miter))
     return c
+
+
+def group_of(label: str) -> str:
+    """Miter group of an obligation: the multiply-accumulate lanes (hard for SAT: the
+    multipliers) apart from the rest, so that each is proven and reported on its own."""
+    return "mac" if label.startswith("u_mac.") else "rest"
+
+
+def split(src: Path, dst_stem: str) -> dict[str, Cut]:
+    """One miter per obligation group (``group_of``), written to <dst_stem>.<group>.json."""
+    build = _builder(json.loads(Path(src).read_text()), "equiv", False)
+    labels = build(None).obligations
+    out = {}
+    for g in sorted({group_of(x) for x in labels}):
+        c = build(lambda x, g=g: group_of(x) == g)
+        Path(f"{dst_stem}.{g}.json").write_text(json.dumps(c.miter))
+        out[g] = c
+    return out

@@ -47,11 +47,11 @@ def _template(name: str, top: str, out: Path) -> str:
 
 
 def equiv(netlist: Path | None = None, log: Path | None = None,
-          top: str = "sparrow_top", abc_seconds: int = 1200) -> dict:
+          top: str = "sparrow_top", abc_seconds: int = 480) -> dict:
     """RTL == netlist (memories black-boxed on both sides), docs/energy.md §2: silicon/equiv.ys
     pairs the signals by name (equiv_make), silicon/equiv_cut.py cuts the pair at the matched
-    registers into a combinational miter, ABC's ``&cec`` proves it. FlowError names the log
-    when the proof fails or runs out of ``abc_seconds``."""
+    registers into combinational miters (the mac lanes apart), ABC's ``&cec`` proves each.
+    FlowError names the log when a proof fails or runs out of ``abc_seconds`` (per miter)."""
     from silicon import equiv_cut
 
     check_tool("yosys")

@@ -21,8 +21,9 @@ The cut (the classic register-correspondence argument):
 
 What is left is combinational: inputs = ports (incl. macro read data) and register states;
 output ``trigger`` = OR of one XOR per obligation. If ABC proves ``trigger`` constant 0, the
-netlist equals the RTL cycle by cycle from any initial state in which paired registers agree (by
-induction over cycles, and within a cycle in topological order of the obligations).
+netlist equals the RTL cycle by cycle from any initial state in which paired registers agree and
+constant registers hold their constant (after a reset), by induction over cycles, and within a
+cycle in topological order of the obligations.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Cut:
     obligations: list[str]                        # obligation i (dual-output pair i) -> signal
     registers: int = 0                            # state inputs (classes of paired flops)
     merged: int = 0                               # flops paired beyond one gold + one gate
+    constant: int = 0                             # gold registers the netlist holds constant
     unmatched_gold: list[str] = field(default_factory=list)
     unmatched_gate: list[str] = field(default_factory=list)
     free_undef: int = 0                           # undefined constants / undriven nets in cones
@@ -62,7 +64,7 @@ class Cut:
     def summary(self) -> dict:
         """The figures for reports/energy/equiv.json."""
         return {"obligations": len(self.obligations), "registers_paired": self.registers,
-                "registers_merged": self.merged, "unmatched_gold_flops": self.unmatched_gold,
+                "registers_merged": self.merged, "registers_constant": self.constant, "unmatched_gold_flops": self.unmatched_gold,
                 "unmatched_gate_flops": self.unmatched_gate, "free_undef_bits": self.free_undef,
                 "dropped_dangling": len(self.dropped), "trivial": self.trivial,
                 "netlist_cells": self.gate_cells, "netlist_cells_covered": self.gate_cells_covered}
@@ -183,11 +185,22 @@ def _builder(design: dict, top: str, dual: bool) -> Callable:
 
     # 2. the other $equiv cells: Y := A, obligation A == B unless dangling and unread
     dropped: list[str] = []
+    const_flops: dict[str, str] = {}
     for ename, c in equivs:
         a, b, y = (c["connections"][p][0] for p in ("A", "B", "Y"))
         label = names.get(y, ename) if isinstance(y, int) else ename
         if isinstance(y, int):
             subst[y] = a
+        if is_flop(a) and b in ("0", "1") and driver[a] not in parent \
+                and driver[a] not in members:
+            # a register the synthesis found constant (reset value, never changed): its
+            # state is that constant, and the obligation is its next state == the constant
+            g = driver[a]
+            if const_flops.setdefault(g, b) == b and a not in subst:
+                subst[a] = b
+                obligations.append((cells[g]["connections"]["D"][0], b,
+                                    f"{label} (constant register, next state)"))
+            continue
         if (not isinstance(b, int) or (b not in driver and b not in port_in)) \
                 and y not in gate_read and y not in port_out:
             dropped.append(label)
@@ -210,7 +223,8 @@ def _builder(design: dict, top: str, dual: bool) -> Callable:
         inputs[f"state:{label}"] = [q]
     unmatched_gold, unmatched_gate = [], []
     for cname, c in cells.items():
-        if c["type"] == FLOP and cname not in parent and cname not in members:
+        if c["type"] == FLOP and cname not in parent and cname not in members \
+                and cname not in const_flops:
             q = c["connections"]["Q"][0]
             label = names.get(q, cname)
             (unmatched_gate if cname.endswith("_gate") else unmatched_gold).append(label)
@@ -309,6 +323,7 @@ def _builder(design: dict, top: str, dual: bool) -> Callable:
             "attributes": {"top": "00000000000000000000000000000001"}, "ports": ports,
             "cells": out_cells, "netnames": {}}}}
         return Cut(miter, obl_names, registers=len(members), merged=merged,
+                   constant=len(const_flops),
                    unmatched_gold=sorted(unmatched_gold), unmatched_gate=sorted(unmatched_gate),
                    free_undef=free_undef, dropped=dropped, trivial=trivial,
                    gate_cells=len(all_inst), gate_cells_covered=len(cov_inst & all_inst),
@@ -335,7 +350,7 @@ def split(src: Path, dst_stem: str) -> dict[str, Cut]:
     build = _builder(json.loads(Path(src).read_text()), "equiv", False)
     labels = build(None).obligations
     out = {}
-    for g in sorted({group_of(x) for x in labels}):
+    for g in sorted({group_of(x) for x in labels}, key=lambda g: (g == "mac", g)):
         c = build(lambda x, g=g: group_of(x) == g)
         Path(f"{dst_stem}.{g}.json").write_text(json.dumps(c.miter))
         out[g] = c

@@ -64,7 +64,8 @@ class Cut:
     def summary(self) -> dict:
         """The figures for reports/energy/equiv.json."""
         return {"obligations": len(self.obligations), "registers_paired": self.registers,
-                "registers_merged": self.merged, "registers_constant": self.constant, "unmatched_gold_flops": self.unmatched_gold,
+                "registers_merged": self.merged, "registers_constant": self.constant,
+                "unmatched_gold_flops": self.unmatched_gold,
                 "unmatched_gate_flops": self.unmatched_gate, "free_undef_bits": self.free_undef,
                 "dropped_dangling": len(self.dropped), "trivial": self.trivial,
                 "netlist_cells": self.gate_cells, "netlist_cells_covered": self.gate_cells_covered}

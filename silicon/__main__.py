@@ -104,6 +104,21 @@ def equiv(netlist: Path | None = None, log: Path | None = None,
                        "counterexample" if "NOT EQUIVALENT" in text else
                        f"undecided in {abc_seconds} s")
     bad = {g: v for g, v in verdicts.items() if v != "proven"}
+    covered = set().union(*(c.covered for c in groups.values()))
+    summ = next(iter(groups.values())).summary()
+    summ.update(obligations=sum(len(c.obligations) for c in groups.values()),
+                obligations_by_group={g: len(c.obligations) for g, c in groups.items()},
+                trivial=sum(c.trivial for c in groups.values()),
+                netlist_cells_covered=len(covered),
+                free_undef_bits=sum(c.free_undef for c in groups.values()))
+    res = {"equivalent": not bad,
+           "method": "equiv_make name pairing, register-correspondence cut to combinational "
+                     "miters (silicon/equiv_cut.py), ABC &cec (yosys-abc)",
+           **summ, "verdicts": verdicts, "abc_seconds_per_miter": abc_seconds,
+           "seconds": round(time.time() - t0, 1), "seconds_by_step": secs, "log": rel(log)}
+    if netlist == BUILD / "netlist.v" and top == "sparrow_top":
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        (REPORTS / "equiv.json").write_text(json.dumps(res, indent=1) + "\n")
     if bad:
         g = sorted(bad)[0]
         raise FlowError(
@@ -111,22 +126,6 @@ def equiv(netlist: Path | None = None, log: Path | None = None,
                 f"{k} ({len(groups[k].obligations)} obligations) {v}" for k, v in verdicts.items())
             + f"; log {rel(Path(f'{work}.abc.{g}.log'))}")
     js.unlink()                            # large: kept only when the proof fails (diagnosis)
-    allc = next(iter(groups.values()))
-    covered = set().union(*(c.covered for c in groups.values()))
-    summ = allc.summary()
-    summ.update(obligations=sum(len(c.obligations) for c in groups.values()),
-                obligations_by_group={g: len(c.obligations) for g, c in groups.items()},
-                trivial=sum(c.trivial for c in groups.values()),
-                netlist_cells_covered=len(covered),
-                free_undef_bits=sum(c.free_undef for c in groups.values()))
-    res = {"equivalent": True,
-           "method": "equiv_make name pairing, register-correspondence cut to combinational "
-                     "miters (silicon/equiv_cut.py), ABC &cec (yosys-abc)",
-           **summ, "verdicts": verdicts, "seconds": round(time.time() - t0, 1),
-           "seconds_by_step": secs, "log": rel(log)}
-    if netlist == BUILD / "netlist.v" and top == "sparrow_top":
-        REPORTS.mkdir(parents=True, exist_ok=True)
-        (REPORTS / "equiv.json").write_text(json.dumps(res, indent=1) + "\n")
     return res
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -39,18 +40,6 @@ def synth(top: str = "sparrow_top", out: Path = BUILD) -> dict:
     return res
 
 
-def dangling_names(netlist: Path) -> list[str]:
-    """RTL wire names the synthesis left without a driver (written as a constant 0 after
-    ``setundef``): they name nothing in the netlist, so equiv_make must not pair them."""
-    pat = re.compile(r"^  assign (\\\S+|\w+)\s*(?:\[[^\]]*\])?\s*= \d+'[hbd][0-9a-fA-F]+;$")
-    out = set()
-    for line in netlist.read_text().splitlines():
-        m = pat.match(line)
-        if m and "." in m.group(1):            # instance-internal names only, never ports
-            out.add(m.group(1).lstrip("\\"))
-    return sorted(out)
-
-
 def _template(name: str, top: str, out: Path) -> str:
     text = (REPO / "silicon" / name).read_text()
     text = re.sub(r"(?<![/\w])sparrow_top(?![\w.])", top, text)
@@ -58,35 +47,85 @@ def _template(name: str, top: str, out: Path) -> str:
 
 
 def equiv(netlist: Path | None = None, log: Path | None = None,
-          top: str = "sparrow_top") -> dict:
-    """silicon/equiv.ys on ``netlist``: RTL == netlist (memories black-boxed on both sides)."""
+          top: str = "sparrow_top", abc_seconds: int = 480) -> dict:
+    """RTL == netlist (memories black-boxed on both sides), docs/energy.md §2: silicon/equiv.ys
+    pairs the signals by name (equiv_make), silicon/equiv_cut.py cuts the pair at the matched
+    registers into combinational miters (the mac lanes apart), ABC's ``&cec`` proves each.
+    FlowError names the log when a proof fails or runs out of ``abc_seconds`` (per miter)."""
+    from silicon import equiv_cut
+
     check_tool("yosys")
+    check_tool("yosys-abc")
     check_library()
     netlist = netlist or BUILD / "netlist.v"
     if not netlist.is_file():
         raise FlowError(f"equiv: {netlist} missing (run make synth)")
     log = log or BUILD / "equiv.log"
-    script = log.with_suffix(".ys")
-    black = log.with_suffix(".blacklist")
-    black.write_text("\n".join(dangling_names(netlist)) + "\n")
-    script.write_text(_template("equiv.ys", top, BUILD).replace("NETLIST", str(netlist))
-                      .replace("BLACKLIST", str(black)))
+    work = str(log.with_suffix(""))
+    for old in Path(work).parent.glob(Path(work).name + ".*"):
+        if old.is_file() and old != log:
+            old.unlink()
+    log.unlink(missing_ok=True)
+    ys, js = Path(f"{work}.ys"), Path(f"{work}.json")
+    ys.write_text(_template("equiv.ys", top, BUILD).replace("NETLIST", str(netlist))
+                  .replace("JSONOUT", str(js)))
     t0 = time.time()
+    secs: dict[str, float] = {}
+    run_step("equivalence check (yosys equiv_make)",
+             ["yosys", "-q", "-l", str(log), str(ys)], Path(f"{work}.out"))
+    secs["yosys_pair"] = round(time.time() - t0, 1)
+    t1 = time.time()
     try:
-        run_step("equivalence check", ["yosys", "-q", "-l", str(log), str(script)],
-                 log.with_suffix(".out"))
-    except FlowError:
-        text = log.read_text() if log.is_file() else ""
-        m = re.findall(r"Found (\d+) unproven \$equiv cells", text)
-        raise FlowError(f"equivalence NOT proven ({m[-1] if m else '?'} unproven $equiv "
-                        f"cells); log {rel(log)}") from None
-    text = log.read_text()
-    proven = re.findall(r"Found (\d+) \$equiv cells in equiv:", text)
-    res = {"equivalent": True, "equiv_cells": int(proven[-1]) if proven else None,
-           "seconds": round(time.time() - t0, 1), "log": str(log)}
+        groups = equiv_cut.split(js, f"{work}.miter")
+    except equiv_cut.CutError as exc:
+        raise FlowError(f"equivalence NOT proven: {exc}; log {rel(log)}") from None
+    secs["cut"] = round(time.time() - t1, 1)
+    verdicts: dict[str, str] = {}
+    for g, c in groups.items():
+        t1 = time.time()
+        aig = Path(f"{work}.miter.{g}.aig")
+        Path(f"{work}.aig.{g}.ys").write_text(
+            f"read_json {work}.miter.{g}.json\nhierarchy -top miter\naigmap\nwrite_aiger {aig}\n")
+        run_step(f"equivalence check (yosys miter {g} to AIGER)",
+                 ["yosys", "-q", f"{work}.aig.{g}.ys"], Path(f"{work}.aig.{g}.out"))
+        secs[f"aiger_{g}"] = round(time.time() - t1, 1)
+        t1 = time.time()
+        abc_log = Path(f"{work}.abc.{g}.log")
+        try:
+            with open(abc_log, "w") as fh:
+                subprocess.run(["yosys-abc", "-c", f"&r {aig}; &ps; &cec -m -T {abc_seconds}"],
+                               stdout=fh, stderr=subprocess.STDOUT, timeout=abc_seconds + 60,
+                               check=False)
+        except subprocess.TimeoutExpired:
+            pass
+        secs[f"abc_{g}"] = round(time.time() - t1, 1)
+        text = abc_log.read_text()
+        verdicts[g] = ("proven" if "Networks are equivalent" in text else
+                       "counterexample" if "NOT EQUIVALENT" in text else
+                       f"undecided in {abc_seconds} s")
+    bad = {g: v for g, v in verdicts.items() if v != "proven"}
+    covered = set().union(*(c.covered for c in groups.values()))
+    summ = next(iter(groups.values())).summary()
+    summ.update(obligations=sum(len(c.obligations) for c in groups.values()),
+                obligations_by_group={g: len(c.obligations) for g, c in groups.items()},
+                trivial=sum(c.trivial for c in groups.values()),
+                netlist_cells_covered=len(covered),
+                free_undef_bits=sum(c.free_undef for c in groups.values()))
+    res = {"equivalent": not bad,
+           "method": "equiv_make name pairing, register-correspondence cut to combinational "
+                     "miters (silicon/equiv_cut.py), ABC &cec (yosys-abc)",
+           **summ, "verdicts": verdicts, "abc_seconds_per_miter": abc_seconds,
+           "seconds": round(time.time() - t0, 1), "seconds_by_step": secs, "log": rel(log)}
     if netlist == BUILD / "netlist.v" and top == "sparrow_top":
         REPORTS.mkdir(parents=True, exist_ok=True)
         (REPORTS / "equiv.json").write_text(json.dumps(res, indent=1) + "\n")
+    if bad:
+        g = sorted(bad)[0]
+        raise FlowError(
+            "equivalence NOT proven: " + ", ".join(
+                f"{k} ({len(groups[k].obligations)} obligations) {v}" for k, v in verdicts.items())
+            + f"; log {rel(Path(f'{work}.abc.{g}.log'))}")
+    js.unlink()                            # large: kept only when the proof fails (diagnosis)
     return res
 
 

@@ -14,7 +14,8 @@ BUILD = REPO / "build" / "silicon"
 REPORTS = REPO / "reports" / "energy"
 LIB_DIR = REPO / "build" / "tech" / "usr" / "share" / "qflow" / "tech" / "osu018"
 LIBERTY = LIB_DIR / "osu018_stdcells.lib"
-TOOLS = {"yosys": "yosys (Debian package yosys)", "sta": "OpenSTA (Debian package opensta)"}
+TOOLS = {"yosys": "yosys (Debian package yosys)",
+         "yosys-abc": "yosys-abc (Debian package yosys)", "sta": "OpenSTA (Debian package opensta)"}
 
 
 class FlowError(RuntimeError):

@@ -1,8 +1,8 @@
 """The silicon flow's checkers can fail: equivalence (an altered gate), the power linearity that
 the energy method rests on, the SRAM model and the netlist reader (docs/energy.md).
 
-Fast: each test synthesises one small module (stream_in, ~2 s) with the same yosys script as
-`make synth`; the whole file runs in about 20 s on one core.
+Fast: each test synthesises one small module (stream_in ~2 s, ssf_fire ~2 s, mac_array ~4 s) with
+the same yosys script as `make synth`; the whole file runs in about 40 s on one core.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from silicon import memory, sta
 from silicon.__main__ import equiv, synth
 from silicon.flow import LIBERTY, FlowError
-from silicon.netlist import gated_groups, module_of, parse
+from silicon.netlist import Cell, gated_groups, module_of, parse
 
 pytestmark = pytest.mark.skipif(
     shutil.which("yosys") is None or shutil.which("sta") is None or not LIBERTY.is_file(),
@@ -34,17 +34,73 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_equivalence_proven(small: Path) -> None:
     """The synthesised module is proven equal to its RTL."""
     res = equiv(small / "netlist.v", small / "equiv.log", top="stream_in")
-    assert res["equivalent"] and res["equiv_cells"]
+    assert res["equivalent"] and res["obligations"] and res["verdicts"] == {"rest": "proven"}
+    assert res["netlist_cells_covered"] == res["netlist_cells"] > 0
+    assert res["registers_paired"] > 0 and not res["unmatched_gate_flops"]
 
 
 def test_equivalence_fails_on_an_altered_gate(small: Path) -> None:
-    """One NAND2X1 turned into a NOR2X1: the check must fail and name its log."""
+    """One NAND2X1 turned into a NOR2X1: the check must fail (a counterexample, not a time-out)
+    and name its log."""
     text = (small / "netlist.v").read_text()
     assert "  NAND2X1 " in text
     bad = small / "altered.v"
     bad.write_text(text.replace("  NAND2X1 ", "  NOR2X1 ", 1))
-    with pytest.raises(FlowError, match=r"equivalence NOT proven .*log "):
+    with pytest.raises(FlowError, match=r"equivalence NOT proven: .*counterexample; log "):
         equiv(bad, small / "equiv_altered.log", top="stream_in")
+
+
+def _fan_in(cells: list[Cell], nets: set[str]) -> set[str]:
+    """Names of the combinational cells in the fan-in of ``nets`` (stops at flops)."""
+    drv = {c.pins[c.out]: c for c in cells if c.out and c.type != "DFFPOSX1"}
+    seen: set[str] = set()
+    stack = list(nets)
+    while stack:
+        c = drv.get(stack.pop())
+        if c is None or c.name in seen:
+            continue
+        seen.add(c.name)
+        stack += [n for p, n in c.pins.items() if p != c.out]
+    return seen
+
+
+def _alter_in_cone(netlist: Path, inside: set[str], outside: set[str], out: Path) -> str:
+    """Turn the first NAND2X1 in the fan-in of the D pins of flops ``inside`` (and not in that
+    of ``outside``) into a NOR2X1; returns the altered instance."""
+    cells = parse(netlist)
+    d_of = {c.pins["Q"]: c.pins["D"] for c in cells if c.type == "DFFPOSX1"}
+    cone = _fan_in(cells, {d_of[q] for q in inside}) - _fan_in(cells, {d_of[q] for q in outside})
+    name = next(c.name for c in cells if c.type == "NAND2X1" and c.name in cone)
+    text = netlist.read_text()
+    assert text.count(f"  NAND2X1 {name} (") == 1
+    out.write_text(text.replace(f"  NAND2X1 {name} (", f"  NOR2X1 {name} ("))
+    return name
+
+
+def test_equivalence_fails_in_the_divider_cone(tmp_path: Path) -> None:
+    """ssf_fire is proven; one gate of its divider (fan-in of the fired count y_q[7:0], not of
+    the logit bits y_q[31:8], i.e. not the bias adder) altered: a counterexample."""
+    synth("ssf_fire", tmp_path)
+    res = equiv(tmp_path / "netlist.v", tmp_path / "equiv.log", top="ssf_fire")
+    assert res["equivalent"] and res["verdicts"] == {"rest": "proven"}
+    assert res["netlist_cells_covered"] == res["netlist_cells"] > 1000
+    bad = tmp_path / "altered.v"
+    _alter_in_cone(tmp_path / "netlist.v", {f"y_q[{i}]" for i in range(8)},
+                   {f"y_q[{i}]" for i in range(8, 32)}, bad)
+    with pytest.raises(FlowError, match=r"equivalence NOT proven: .*counterexample; log "):
+        equiv(bad, tmp_path / "equiv_altered.log", top="ssf_fire")
+
+
+def test_equivalence_fails_in_the_multiplier_cone(tmp_path: Path) -> None:
+    """One gate in lane 0's multiply-accumulate cone of mac_array (fan-in of its sum, not of
+    lane 1's: the multiplier and the adder) altered: ABC finds a counterexample (not a
+    time-out; the unaltered lanes are the hard case, proven or not by the slow run)."""
+    synth("mac_array", tmp_path)
+    bad = tmp_path / "altered.v"
+    _alter_in_cone(tmp_path / "netlist.v", {f"\\g_lane[0].sum_q [{i}]" for i in range(4, 12)},
+                   {f"\\g_lane[1].sum_q [{i}]" for i in range(33)}, bad)
+    with pytest.raises(FlowError, match=r"equivalence NOT proven: .*counterexample; log "):
+        equiv(bad, tmp_path / "equiv_altered.log", top="mac_array", abc_seconds=60)
 
 
 def test_power_linear_in_activity(small: Path) -> None:

@@ -1,0 +1,358 @@
+"""Register-correspondence cut of an equiv_make module into a combinational miter (docs/energy.md
+§2; python -m silicon equiv).
+
+Input: the ``equiv`` module that silicon/equiv.ys writes (``write_json``) after ``equiv_make gold
+gate``, ``dffunmap`` and ``techmap``: single-bit gates, ``$_DFF_P_`` flops of both sides and one
+``$equiv`` cell (A = gold bit, B = gate bit, Y = the net the consumers read) per signal bit that
+has the same name on both sides. Gate-side cells carry the suffix ``_gate`` (equiv_make).
+
+The cut (the classic register-correspondence argument):
+
+* a matched register is a ``$equiv`` whose A is a gold flop output and B a gate flop output.
+  The flops so paired (transitively) share ONE free state input, and the obligation moves to
+  the next state: gold D == gate D for every such pair;
+* every other ``$equiv`` is an obligation A == B, and its Y is the gold bit A (the gold side is
+  then exactly the RTL; the gate side reads gold values only where an obligation says they are
+  equal). Only an obligation whose gate bit is a constant or undriven (a name the synthesis left
+  dangling) and whose Y no gate cell and no port reads is dropped: the gate side does not
+  depend on it;
+* a flop without a partner becomes a free input of its side, an undefined constant or an
+  undriven net a free input: "for every value", so either can only make the proof fail.
+
+What is left is combinational: inputs = ports (incl. macro read data) and register states;
+output ``trigger`` = OR of one XOR per obligation. If ABC proves ``trigger`` constant 0, the
+netlist equals the RTL cycle by cycle from any initial state in which paired registers agree and
+constant registers hold their constant (after a reset), by induction over cycles, and within a
+cycle in topological order of the obligations.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+FLOP = "$_DFF_P_"
+COMB = {"$_AND_", "$_OR_", "$_XOR_", "$_NOT_", "$_MUX_", "$_NAND_", "$_NOR_", "$_XNOR_",
+        "$_ANDNOT_", "$_ORNOT_", "$_BUF_", "$_AOI3_", "$_OAI3_", "$_AOI4_", "$_OAI4_"}
+_GATE_INST = re.compile(r"^\$flatten\\(.+?)\.\$.*_gate$")
+
+
+class CutError(ValueError):
+    """The equiv module holds something the cut does not model (one-line message)."""
+
+
+@dataclass
+class Cut:
+    """The combinational miter and what it covers."""
+    miter: dict                                   # yosys JSON of module ``miter``
+    obligations: list[str]                        # obligation i (dual-output pair i) -> signal
+    registers: int = 0                            # state inputs (classes of paired flops)
+    merged: int = 0                               # flops paired beyond one gold + one gate
+    constant: int = 0                             # gold registers the netlist holds constant
+    unmatched_gold: list[str] = field(default_factory=list)
+    unmatched_gate: list[str] = field(default_factory=list)
+    free_undef: int = 0                           # undefined constants / undriven nets in cones
+    dropped: list[str] = field(default_factory=list)   # dangling names (gate constant, unread)
+    trivial: int = 0                              # $equiv cells with A == B after the cut
+    gate_cells: int = 0                           # netlist cell instances in the equiv module
+    gate_cells_covered: int = 0                   # ... in the fan-in of some obligation
+    covered: set = field(default_factory=set)     # those instances
+
+    def summary(self) -> dict:
+        """The figures for reports/energy/equiv.json."""
+        return {"obligations": len(self.obligations), "registers_paired": self.registers,
+                "registers_merged": self.merged, "registers_constant": self.constant,
+                "unmatched_gold_flops": self.unmatched_gold,
+                "unmatched_gate_flops": self.unmatched_gate, "free_undef_bits": self.free_undef,
+                "dropped_dangling": len(self.dropped), "trivial": self.trivial,
+                "netlist_cells": self.gate_cells, "netlist_cells_covered": self.gate_cells_covered}
+
+
+def gate_instance(cell_name: str) -> str | None:
+    """The netlist instance a flattened gate-side primitive came from (``u_mac.c12``)."""
+    m = _GATE_INST.match(cell_name)
+    return m.group(1) if m else None
+
+
+def _names(mod: dict) -> dict[int, str]:
+    """Bit -> a readable net name (public names first, then the shortest)."""
+    out: dict[int, tuple] = {}
+    for name, net in mod["netnames"].items():
+        bits = net["bits"]
+        for i, b in enumerate(bits):
+            if isinstance(b, int):
+                label = name if len(bits) == 1 else f"{name}[{i}]"
+                key = (name.startswith("$"), len(label), label)
+                if b not in out or key < out[b]:
+                    out[b] = key
+    return {b: k[2] for b, k in out.items()}
+
+
+def _gate(a, b, typ: str, y: int) -> dict:
+    return {"hide_name": 1, "type": typ, "parameters": {}, "attributes": {},
+            "port_directions": {"A": "input", "B": "input", "Y": "output"},
+            "connections": {"A": [a], "B": [b], "Y": [y]}}
+
+
+def cut(design: dict, top: str = "equiv", dual: bool = False,
+        select: Callable[[str], bool] | None = None) -> Cut:
+    """The combinational miter of module ``top`` of a yosys JSON design; ``dual`` writes one
+    output pair (gold, gate) per obligation instead of the single ``trigger`` (diagnosis);
+    ``select`` keeps only the obligations whose signal name it accepts."""
+    return _builder(design, top, dual)(select)
+
+
+def _builder(design: dict, top: str, dual: bool) -> Callable:
+    """Analyse the equiv module once; return build(select) -> Cut."""
+    if top not in design.get("modules", {}):
+        raise CutError(f"module {top!r} missing from the JSON design")
+    mod = design["modules"][top]
+    cells = mod["cells"]
+    names = _names(mod)
+    driver: dict[int, str] = {}
+    gate_read: set[int] = set()
+    top_bit = 1
+    for cname, c in cells.items():
+        if c["type"] not in COMB and c["type"] not in (FLOP, "$equiv"):
+            raise CutError(f"cell {cname} of type {c['type']} is not modelled (expected gates, "
+                           f"$_DFF_P_ and $equiv after dffunmap/techmap)")
+        for port, bits in c["connections"].items():
+            for b in bits:
+                if not isinstance(b, int):
+                    continue
+                top_bit = max(top_bit, b)
+                if c["port_directions"][port] == "output":
+                    if b in driver:
+                        raise CutError(f"net {names.get(b, b)} has two drivers")
+                    driver[b] = cname
+                elif cname.endswith("_gate"):
+                    gate_read.add(b)
+    port_in, port_out = set(), set()
+    for p in mod["ports"].values():
+        for b in p["bits"]:
+            if isinstance(b, int):
+                top_bit = max(top_bit, b)
+                (port_in if p["direction"] == "input" else port_out).add(b)
+    next_bit = top_bit + 1
+
+    def is_flop(bit) -> bool:
+        return isinstance(bit, int) and bit in driver and cells[driver[bit]]["type"] == FLOP
+
+    # 1. register pairs -> classes of flops sharing one state (union-find)
+    equivs = sorted((n, c) for n, c in cells.items() if c["type"] == "$equiv")
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            parent[x] = parent.get(parent[x], parent[x])
+            x = parent[x]
+        return x
+
+    reg_pairs: list[tuple[str, str, str]] = []
+    for ename, c in equivs:
+        a, b = c["connections"]["A"][0], c["connections"]["B"][0]
+        if is_flop(a) and is_flop(b):
+            g, t = driver[a], driver[b]
+            y = c["connections"]["Y"][0]
+            reg_pairs.append((g, t, names.get(y, ename)))
+            rg, rt = find(g), find(t)
+            if rg != rt:
+                # the representative is a gold flop when there is one
+                if rg.endswith("_gate") and not rt.endswith("_gate"):
+                    rg, rt = rt, rg
+                parent[rt] = rg
+    members: dict[str, list[str]] = {}
+    for f in {f for g, t, _ in reg_pairs for f in (g, t)}:
+        members.setdefault(find(f), []).append(f)
+    subst: dict[int, int] = {}
+    state_q: dict[int, str] = {}
+    for rep, fl in members.items():
+        q = cells[rep]["connections"]["Q"][0]
+        state_q[q] = names.get(q, rep)
+        for f in fl:
+            if f != rep:
+                subst[cells[f]["connections"]["Q"][0]] = q
+    merged = sum(len(fl) - 2 for fl in members.values())
+    seen_pairs = set()
+    obligations: list[tuple[object, object, str]] = []
+    for g, t, label in reg_pairs:
+        if (g, t) not in seen_pairs:
+            seen_pairs.add((g, t))
+            obligations.append((cells[g]["connections"]["D"][0],
+                                cells[t]["connections"]["D"][0], f"{label} (next state)"))
+
+    # 2. the other $equiv cells: Y := A, obligation A == B unless dangling and unread
+    dropped: list[str] = []
+    const_flops: dict[str, str] = {}
+    for ename, c in equivs:
+        a, b, y = (c["connections"][p][0] for p in ("A", "B", "Y"))
+        label = names.get(y, ename) if isinstance(y, int) else ename
+        if isinstance(y, int):
+            subst[y] = a
+        if is_flop(a) and b in ("0", "1") and driver[a] not in parent \
+                and driver[a] not in members:
+            # a register the synthesis found constant (reset value, never changed): its
+            # state is that constant, and the obligation is its next state == the constant
+            g = driver[a]
+            if const_flops.setdefault(g, b) == b and a not in subst:
+                subst[a] = b
+                obligations.append((cells[g]["connections"]["D"][0], b,
+                                    f"{label} (constant register, next state)"))
+            continue
+        if (not isinstance(b, int) or (b not in driver and b not in port_in)) \
+                and y not in gate_read and y not in port_out:
+            dropped.append(label)
+            continue
+        obligations.append((a, b, label))
+
+    def res(bit):
+        for _ in range(1_000_000):
+            if not (isinstance(bit, int) and bit in subst):
+                return bit
+            bit = subst[bit]
+        raise CutError("substitution loop")
+
+    # 3. inputs: ports, states, unpaired flops; undefined or undriven bits become free inputs
+    inputs: dict[str, list] = {}
+    for name, p in mod["ports"].items():
+        if p["direction"] == "input":
+            inputs[name] = p["bits"]
+    for q, label in sorted(state_q.items()):
+        inputs[f"state:{label}"] = [q]
+    unmatched_gold, unmatched_gate = [], []
+    for cname, c in cells.items():
+        if c["type"] == FLOP and cname not in parent and cname not in members \
+                and cname not in const_flops:
+            q = c["connections"]["Q"][0]
+            label = names.get(q, cname)
+            (unmatched_gate if cname.endswith("_gate") else unmatched_gold).append(label)
+            inputs[f"free:{label}"] = [q]
+    have_input = {b for bits in inputs.values() for b in bits if isinstance(b, int)}
+    undef_bits: dict = {}
+
+    def fix(bit):
+        nonlocal next_bit
+        bit = res(bit)
+        if bit in ("x", "z"):
+            nb = next_bit
+            next_bit += 1
+            undef_bits[nb] = "undef constant"
+            return nb
+        if isinstance(bit, int) and bit not in driver and bit not in have_input:
+            undef_bits[bit] = "undriven"
+        return bit
+
+    base_cells: dict[str, dict] = {}
+    for cname, c in cells.items():
+        if c["type"] in COMB:
+            base_cells[cname] = {
+                "hide_name": 1, "type": c["type"], "parameters": {}, "attributes": {},
+                "port_directions": c["port_directions"],
+                "connections": {p: ([fix(b) for b in bits]
+                                    if c["port_directions"][p] == "input" else bits)
+                                for p, bits in c["connections"].items()}}
+    def build(select) -> Cut:
+        nonlocal next_bit
+        out_cells = dict(base_cells)
+        obl_names: list[str] = []
+        trivial = 0
+        pair_bits: list = []
+        xors: list[int] = []
+        for a, b, label in obligations:
+            if select is not None and not select(label):
+                continue
+            a, b = fix(a), fix(b)
+            if a == b:
+                trivial += 1
+                continue
+            obl_names.append(label)
+            pair_bits += [a, b]
+            if not dual:
+                out_cells[f"$obl{len(xors)}"] = _gate(a, b, "$_XOR_", next_bit)
+                xors.append(next_bit)
+                next_bit += 1
+
+        # 4. fan-in of the obligations: coverage of the netlist, free bits that matter
+        drv2 = {b: n for n, c in out_cells.items() for p, bits in c["connections"].items()
+                if c["port_directions"][p] == "output" for b in bits if isinstance(b, int)}
+        cone: set[str] = set()
+        stack = [b for b in pair_bits if isinstance(b, int)]
+        reached: set[int] = set()
+        while stack:
+            bit = stack.pop()
+            if bit in reached:
+                continue
+            reached.add(bit)
+            n = drv2.get(bit)
+            if n is None or n in cone:
+                continue
+            cone.add(n)
+            c = out_cells[n]
+            stack += [b for p, bits in c["connections"].items()
+                      if c["port_directions"][p] == "input" for b in bits if isinstance(b, int)]
+        for b in undef_bits:
+            inputs[f"free:{b}"] = [b]
+        free_undef = sum(1 for b in undef_bits if b in reached)
+
+        if dual:
+            outputs = {"pairs": pair_bits or ["0", "0"]}
+        else:
+            level: list = xors or ["0"]
+            while len(level) > 1:
+                nxt = []
+                for i in range(0, len(level) - 1, 2):
+                    out_cells[f"$or{next_bit}"] = _gate(level[i], level[i + 1], "$_OR_", next_bit)
+                    nxt.append(next_bit)
+                    next_bit += 1
+                if len(level) % 2:
+                    nxt.append(level[-1])
+                level = nxt
+            outputs = {"trigger": level}
+        out_cells = {n: c for n, c in out_cells.items() if n in cone or not c["type"] in COMB
+                     or n.startswith(("$obl", "$or"))}
+        ports = {n: {"direction": "input", "bits": b} for n, b in inputs.items()}
+        ports.update({n: {"direction": "output", "bits": b} for n, b in outputs.items()})
+
+        all_inst = {gate_instance(n) for n in cells} - {None}
+        cov_inst = {gate_instance(n) for n in cone} - {None}
+        # a paired gate flop is covered by its next-state obligation
+        cov_inst |= {gate_instance(f) for fl in members.values() for f in fl} - {None}
+        miter = {"creator": "silicon/equiv_cut.py", "modules": {"miter": {
+            "attributes": {"top": "00000000000000000000000000000001"}, "ports": ports,
+            "cells": out_cells, "netnames": {}}}}
+        return Cut(miter, obl_names, registers=len(members), merged=merged,
+                   constant=len(const_flops),
+                   unmatched_gold=sorted(unmatched_gold), unmatched_gate=sorted(unmatched_gate),
+                   free_undef=free_undef, dropped=dropped, trivial=trivial,
+                   gate_cells=len(all_inst), gate_cells_covered=len(cov_inst & all_inst),
+                   covered=cov_inst & all_inst)
+
+    return build
+
+
+def main(src: Path, dst: Path, dual: bool = False) -> Cut:
+    """Read the equiv JSON ``src``, write the miter JSON ``dst``; return the cut."""
+    c = cut(json.loads(Path(src).read_text()), dual=dual)
+    Path(dst).write_text(json.dumps(c.miter))
+    return c
+
+
+def group_of(label: str) -> str:
+    """Miter group of an obligation: the multiply-accumulate lanes (hard for SAT: the
+    multipliers) apart from the rest, so that each is proven and reported on its own."""
+    return "mac" if label.startswith("u_mac.") else "rest"
+
+
+def split(src: Path, dst_stem: str) -> dict[str, Cut]:
+    """One miter per obligation group (``group_of``), written to <dst_stem>.<group>.json."""
+    build = _builder(json.loads(Path(src).read_text()), "equiv", False)
+    labels = build(None).obligations
+    out = {}
+    for g in sorted({group_of(x) for x in labels}, key=lambda g: (g == "mac", g)):
+        c = build(lambda x, g=g: group_of(x) == g)
+        Path(f"{dst_stem}.{g}.json").write_text(json.dumps(c.miter))
+        out[g] = c
+    return out

@@ -106,13 +106,15 @@ if-baseline: setup  ## T_sim sweep of the fair IF baseline vs SSF (accuracy vs e
 # silicon evidence (docs/energy.md): synthesis + equivalence, timing + power tables, gate-level
 # simulation with switching activity, energy per inference. Logs in build/silicon/, figures in
 # reports/energy/. GLS_PER_CLASS / GLS_RANDOM resize the campaign, GLS_SIM picks the simulator.
-.PHONY: synth sta gls energy
+.PHONY: netlist synth sta gls energy
 GLS_PER_CLASS ?= 50
 GLS_RANDOM    ?= 50
 GLS_SIM       ?= verilator
-synth: setup  ## yosys synthesis of sparrow_top to OSU018 + equivalence with the RTL (build/silicon/)
-	$(PY) -m silicon synth
-sta: synth  ## OpenSTA: slack at 4 MHz, fmax, critical path, per-instance power tables (reports/energy/)
+netlist: setup  ## yosys synthesis of sparrow_top to OSU018 only (build/silicon/netlist*.v, reports/energy/synth.json)
+	$(PY) -m silicon netlist
+synth: netlist  ## synthesis + equivalence of the netlist with the RTL (fails unless proven; reports/energy/equiv.json)
+	$(PY) -m silicon equiv
+sta: netlist  ## OpenSTA: slack at 4 MHz, fmax, critical path, per-instance power tables (reports/energy/)
 	$(PY) -m silicon sta
 gls: sta  ## gate-level simulation: >= 50 real inputs per class (ECG, EEG) + 50 random bundles vs golden
 	nice -n 10 $(PY) -m silicon gls --per-class $(GLS_PER_CLASS) --random $(GLS_RANDOM) --sim $(GLS_SIM)

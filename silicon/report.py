@@ -123,6 +123,8 @@ def summarize(rows: list[dict], problems: list[str], timing: dict, area: dict,
     p_1hz = e_ecg * 1e-9 * 1.0 * 1e6 + leak_w * 1e6             # uW, 1 inference/s, gated idle
     c22, lo22, hi22 = scale_to_22nm(e_ecg)
     ifr = if_ratio()
+    eq_path = REPORTS / "equiv.json"
+    eq = json.loads(eq_path.read_text()) if eq_path.is_file() else {}
     summary = {"node_nm": 180, "clock_mhz": timing["clock_mhz"],
                "area_um2": round(area["total_um2"], 1), "fmax_mhz": timing["fmax_mhz"],
                "energy_nj": round(e_ecg, 3), "energy_nj_22nm": round(c22, 4),
@@ -130,6 +132,7 @@ def summarize(rows: list[dict], problems: list[str], timing: dict, area: dict,
                "gls_mismatches": gls["mismatches"], "if_energy_ratio": ifr.get("if_energy_ratio"),
                "if_energy_ratio_T_sim": ifr.get("if_energy_ratio_T_sim"),
                "if_energy_ratio_source": ifr.get("source"),
+               "netlist_equivalent": eq.get("equivalent"),
                "energy_bundle": ecg, "energy_nj_22nm_range": [round(lo22, 4), round(hi22, 4)],
                "power_uw_1hz": round(p_1hz, 3), "leakage_uw": round(leak_w * 1e6, 3),
                "area_logic_um2": area["logic_um2"], "area_macros_um2": area["macro_um2"],
@@ -171,6 +174,8 @@ def _markdown(s: dict, per: dict, problems: list[str]) -> None:
              f"* area: {s['area_um2']:,.0f} um^2 (logic {s['area_logic_um2']:,.0f}, macros "
              f"{s['area_macros_um2']:,.0f}); fmax {s['fmax_mhz']} MHz; slack at "
              f"{s['clock_mhz']} MHz {s['slack_ns_4mhz']} ns",
+             f"* netlist = RTL proven: {s['netlist_equivalent']} (reports/energy/equiv.json; "
+             f"null: make synth not run)",
              f"* GLS: {s['gls_inputs']} inputs, {s['gls_mismatches']} mismatches; access-count "
              f"check failures: {s['access_check_failures']}",
              f"* energy per inference ({s['energy_bundle']}): {s['energy_nj']} nJ at 0.18 um; "

@@ -194,14 +194,18 @@ def load_runs(path: str | Path) -> Runs:
 def fit(runs: Runs, rows: np.ndarray | None = None) -> dict[str, dict[str, float]]:
     """NNLS per component over ``rows`` (default all): {component: {feature: pJ per event}}.
 
-    Columns are scaled to unit norm before the solve so that counts of very different size
-    (cycles vs θ reads) weigh alike.
+    Each row is weighted by 1 / its gate-level total, so the solve minimises relative errors: a
+    small random bundle (tens of nJ) counts as much as an ECG beat (µJ at 0.18 µm); unweighted,
+    the real bundles' rows set every coefficient and the held-out random bundles were off by up
+    to 113 % (measured on the 90-input campaign; 22 % weighted). Columns are scaled to unit norm
+    before the solve so that counts of very different size (cycles vs θ reads) weigh alike.
     """
     sel = np.arange(len(runs.total)) if rows is None else np.asarray(rows)
+    w = 1.0 / np.maximum(runs.total[sel], 1e-30)
     table: dict[str, dict[str, float]] = {}
     for comp, feats in TERMS.items():
-        a = np.stack([runs.features[f][sel] for f in feats], axis=1)
-        y = runs.energy[comp][sel]
+        a = np.stack([runs.features[f][sel] for f in feats], axis=1) * w[:, None]
+        y = runs.energy[comp][sel] * w
         norm = np.linalg.norm(a, axis=0)
         norm[norm == 0] = 1.0
         coef, _ = nnls(a / norm, y)

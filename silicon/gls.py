@@ -24,8 +24,6 @@ from silicon.flow import BUILD, LIB_DIR, REPO, FlowError
 from silicon.netlist import instrument
 
 GLS_DIR = BUILD / "gls"
-SRAM_FILES = ["sram_sp.v", "sram_sp_2048x64.v", "sram_sp_4096x8.v", "sram_sp_128x256.v",
-              "sram_sp_128x128.v"]
 VERILATOR_ARGS = ["--timing", "--no-public-flat-rw", str(REPO / "silicon" / "gls_public.vlt"),
                   "-CFLAGS", "-O1", "-Wno-fatal", "-Wno-lint", "-Wno-style",
                   "-Wno-MINTYPMAXDLY", "-Wno-SPECIFYIGN", "-Wno-TIMESCALEMOD", "-Wno-IMPLICIT",

@@ -9,7 +9,6 @@ cocotb_tools.runner.get_runner; Verilator by default (Icarus works too, much slo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -82,31 +81,12 @@ def build(sim: str, gls_netlist: Path, tag: str = "main") -> Path:
         cells_v = _without_specify(cells_v, GLS_DIR / "osu018_stdcells_nospecify.v")
     bs = BuildSpec(gls_top(f"gls-{tag}", gls_netlist, cells_v, tuple(VERILATOR_ARGS)), sim)
     log = GLS_DIR / tag / f"build-{sim}.log"
-    key = build_key(bs)
-    stamp = bs.dir / "gls_build.key"
-    exe = bs.dir / ("top_harness" if sim == "verilator" else "sim.vvp")
-    if stamp.is_file() and stamp.read_text() == key and exe.exists():
-        return bs.dir                       # same sources and flags: the 10-minute build is reused
     try:
-        launch_build(bs, log_file=log)
+        # reuse: the 10-minute Verilator build is skipped while sources and flags are unchanged
+        launch_build(bs, log_file=log, reuse=True)
     except (RuntimeError, SystemExit) as exc:
         raise FlowError(f"gls: {sim} build failed ({exc}); log {log}") from exc
-    stamp.write_text(key)
     return bs.dir
-
-
-def build_key(bs) -> str:
-    """SHA-256 of everything a gate-level build reads: its sources, the generated headers of
-    rtl/ (included by the harness), the simulator and its flags. Verilator always re-verilates
-    through the runner (minutes on the netlist), so the flow skips the build when this key is
-    unchanged."""
-    h = hashlib.sha256()
-    h.update(repr((bs.sim, bs.build_args())).encode())
-    for f in list(bs.top.sources()) + sorted((REPO / "rtl").glob("*.vh")) + \
-            [REPO / "silicon" / "gls_public.vlt"]:
-        h.update(str(f).encode())
-        h.update(Path(f).read_bytes())
-    return h.hexdigest()
 
 
 def run(plan: list[dict], sim: str = "verilator", name: str = "gls", tag: str = "main",

@@ -13,7 +13,9 @@ tb.launch``), every bench's pytest runner (:func:`run_bench`), the top-level reg
 * one build directory per (module, simulator, parameter set, purpose),
   ``sim_build/<module>/<sim>-<params>-<purpose>/`` (:attr:`BuildSpec.dir`), built under a file
   lock so parallel workers and regression shards share it safely; a rebuild only happens when
-  a source or an option changed (cocotb/Icarus timestamps, Verilator's ``--skip-identical``).
+  a source or an option changed (cocotb/Icarus timestamps, Verilator's ``--skip-identical``;
+  ``build(..., reuse=True)`` skips even Verilator's re-verilation when a hash of every input is
+  unchanged, which the gate-level flow uses).
 
 Importing this module never starts a simulation and does not import cocotb.
 """
@@ -21,6 +23,7 @@ Importing this module never starts a simulation and does not import cocotb.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import sys
 import threading
@@ -219,20 +222,51 @@ def ensure_tools_on_path() -> None:
         os.environ["PATH"] = venv_bin + os.pathsep + path
 
 
-def build(bs: BuildSpec, log_file: Path | None = None) -> Path:
-    """Build (or reuse) ``bs`` under a lock next to its directory; returns the directory."""
+def build_key(bs: BuildSpec) -> str:
+    """SHA-256 of everything a build reads: simulator, flags, parameters, purpose, the bytes of
+    every source, of the generated headers of rtl/ (included by the harnesses) and of every
+    build flag that names a file (e.g. a Verilator ``.vlt`` configuration)."""
+    h = hashlib.sha256()
+    h.update(repr((bs.sim, bs.build_args(), bs.parameters, bs.waves, TIMESCALE)).encode())
+    files = list(bs.top.sources()) + sorted(RTL_DIR.glob("*.vh"))
+    files += [Path(a) for a in bs.build_args() if os.sep in a and Path(a).is_file()]
+    for f in files:
+        h.update(str(f).encode() + b"\0")
+        h.update(hashlib.sha256(Path(f).read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _product(bs: BuildSpec) -> Path:
+    """The file a finished build leaves: the Verilated executable or Icarus's ``sim.vvp``."""
+    return bs.dir / (bs.top.hdl_toplevel if bs.sim == "verilator" else "sim.vvp")
+
+
+def build(bs: BuildSpec, log_file: Path | None = None, *, reuse: bool = False) -> Path:
+    """Build (or reuse) ``bs`` under a lock next to its directory; returns the directory.
+
+    The runner rebuilds incrementally (Icarus timestamps, Verilator ``--skip-identical``), but
+    Verilator still re-verilates every time: seconds on the RTL, ten minutes on a gate-level
+    netlist. ``reuse=True`` skips the runner entirely when :func:`build_key` equals the key
+    stamped by the last successful build of this directory and its product exists."""
     from cocotb_tools.runner import get_runner  # noqa: PLC0415
 
     ensure_tools_on_path()
     bs.dir.parent.mkdir(parents=True, exist_ok=True)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
+    stamp = bs.dir / "build.key"
     with FileLock(str(bs.dir) + ".lock"):
+        key = build_key(bs) if reuse else ""
+        if reuse and stamp.is_file() and stamp.read_text() == key and _product(bs).exists():
+            return bs.dir
+        stamp.unlink(missing_ok=True)
         get_runner(bs.sim).build(
             sources=bs.top.sources(), hdl_toplevel=bs.top.hdl_toplevel, parameters=bs.params,
             build_dir=bs.dir, build_args=bs.build_args(), timescale=TIMESCALE, waves=bs.waves,
             includes=[RTL_DIR],  # the generated interface headers rtl/sparrow_*.vh
             log_file=log_file)
+        if reuse:
+            stamp.write_text(key)
     return bs.dir
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -104,3 +105,56 @@ def test_harness_files_are_build_products() -> None:
     if not tracked:
         pytest.skip("not a git checkout")
     assert not [f for f in tracked if re.search(r"harness_\w+\.(hex|txt)$", f)]
+
+
+def test_reuse_skips_an_unchanged_build_and_rebuilds_on_any_change(tmp_path, monkeypatch) -> None:
+    """build(..., reuse=True): the runner is called again only when a source, a file named by a
+    flag or a flag changed, or when the product is gone; a failed build leaves no stamp."""
+    import cocotb_tools.runner as cocotb_runner
+
+    calls: list[list[str]] = []
+    fail = {"now": False}
+
+    class FakeRunner:
+        def build(self, *, build_dir, hdl_toplevel, build_args, **_kw) -> None:
+            calls.append(list(build_args))
+            if fail["now"]:
+                raise RuntimeError("compile error")
+            Path(build_dir).mkdir(parents=True, exist_ok=True)
+            (Path(build_dir) / hdl_toplevel).write_text("exe")
+
+    monkeypatch.setattr(cocotb_runner, "get_runner", lambda sim: FakeRunner())
+    monkeypatch.setattr(launch, "SIM_BUILD_DIR", tmp_path / "sim_build")
+    src, vlt = tmp_path / "m.v", tmp_path / "cfg.vlt"
+    src.write_text("module m; endmodule\n")
+    vlt.write_text("`verilator_config\n")
+
+    def spec(flags: tuple[str, ...] = ()) -> launch.BuildSpec:
+        top = launch.Top("reuse_t", (), toplevel="m", extra_sources=(str(src),),
+                         verilator_args=(str(vlt),) + flags)
+        return launch.BuildSpec(top, "verilator")
+
+    launch.build(spec(), reuse=True)
+    launch.build(spec(), reuse=True)
+    assert len(calls) == 1                       # unchanged: skipped
+    launch.build(spec())
+    assert len(calls) == 2                       # without reuse the runner always runs
+    src.write_text("module m; wire a; endmodule\n")
+    launch.build(spec(), reuse=True)
+    assert len(calls) == 3                       # a source changed
+    vlt.write_text("`verilator_config\npublic -module \"m\"\n")
+    launch.build(spec(), reuse=True)
+    assert len(calls) == 4                       # a file named by a flag changed
+    launch.build(spec(("-O1",)), reuse=True)
+    assert len(calls) == 5                       # a flag changed
+    (spec(("-O1",)).dir / "m").unlink()
+    launch.build(spec(("-O1",)), reuse=True)
+    assert len(calls) == 6                       # the product is gone
+    src.write_text("module m; wire b; endmodule\n")
+    fail["now"] = True
+    with pytest.raises(RuntimeError):
+        launch.build(spec(("-O1",)), reuse=True)
+    fail["now"] = False
+    src.write_text("module m; wire a; endmodule\n")      # back to the last good source
+    launch.build(spec(("-O1",)), reuse=True)
+    assert len(calls) == 8                       # the failed build removed the stamp

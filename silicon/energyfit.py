@@ -28,39 +28,76 @@ import numpy as np
 from scipy.optimize import nnls
 
 from golden.bundle import load_bundle
-from silicon.events import count_events
+from silicon.events import activity, boundary_toggles, count_events
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE = REPO / "silicon" / "event_energies.json"
-COMPONENTS: tuple[str, ...] = ("logic", "clock", "leakage", "mem_weight", "mem_act", "mem_bias",
-                               "mem_theta")
+COMPONENTS: tuple[str, ...] = ("mac_array", "ssf_fire", "ctrl", "apb_regs", "stream_in",
+                               "argmax", "top", "clock_pins", "clock_icg", "clock_tree",
+                               "leakage", "mem_weight", "mem_act", "mem_bias", "mem_theta")
+"""Energy components of a campaign row, fitted one by one: the logic of each module, the three
+clock terms, leakage and each memory (their sum is the row's total)."""
 
 FEATURES: dict[str, tuple[str, ...]] = {
     "cycle": ("cycles",),
     "load_cycle": ("load_cycles",),
     "mac": ("macs",),
     "wread": ("wreads",),
+    "tap": ("act_reads",),
     "fire": ("fires",),
     "output": ("outputs",),
+    "logit": ("logit_writes",),
     "act_read": ("act_reads",),
     "act_write": ("act_writes", "input_writes"),
     "bias_read": ("bias_reads",),
     "theta_read": ("theta_reads",),
     "all_cycle": ("cycles", "load_cycles"),
+    "x_bit": ("x_toggles",),
+    "pp_bit": ("pp_toggles",),
+    "sum_bit": ("sum_toggles",),
+    "add_bit": ("add_toggles",),
+    "carry_bit": ("carry_toggles",),
+    "acc_bit": ("acc_toggles",),
+    "div_bit": ("div_toggles",),
+    "y_bit": ("y_toggles",),
+    "theta_bit": ("theta_toggles",),
 }
-"""Fit features: each is a sum of event counts of silicon.events (an activation write by the
-input stream costs what a layer's write costs; leakage runs over every cycle)."""
+"""Fit features: each is a sum of event counts or bit toggles of silicon.events (an activation
+write by the input stream costs what a layer's write costs; leakage runs over every cycle)."""
 
+_CYC = ("cycle", "load_cycle")
 TERMS: dict[str, tuple[str, ...]] = {
-    "logic": ("cycle", "load_cycle", "mac", "wread", "fire", "output"),
-    "clock": ("cycle", "load_cycle", "mac", "wread", "fire", "output"),
+    "mac_array": _CYC + ("mac", "pp_bit", "add_bit", "carry_bit"),
+    "ssf_fire": _CYC + ("fire", "acc_bit", "div_bit", "y_bit", "theta_bit"),
+    "ctrl": _CYC + ("wread", "tap", "fire", "output", "x_bit"),
+    "apb_regs": _CYC + ("logit",),
+    "stream_in": _CYC,
+    "argmax": _CYC + ("logit",),
+    "top": _CYC + ("wread", "tap", "fire", "output", "x_bit", "y_bit"),
+    "clock_pins": _CYC + ("mac", "wread", "tap", "fire", "output"),
+    "clock_icg": _CYC + ("mac", "wread", "tap", "fire", "output"),
+    "clock_tree": _CYC + ("mac", "wread", "tap", "fire", "output"),
     "leakage": ("all_cycle",),
     "mem_weight": ("wread",),
     "mem_act": ("act_read", "act_write"),
     "mem_bias": ("bias_read",),
     "mem_theta": ("theta_read",),
 }
-"""Features allowed to explain each energy component."""
+"""Features allowed to explain each energy component: the cycles every module sees, the events
+that open its clock gates, and the bit toggles of the buses and registers it computes on
+(docs/energy-model.md §2)."""
+
+TERMS_EVENTS: dict[str, tuple[str, ...]] = {
+    **{c: _CYC + ("mac", "wread", "tap", "fire", "output") for c in
+       ("mac_array", "ctrl", "top", "clock_pins", "clock_icg", "clock_tree")},
+    "ssf_fire": _CYC + ("fire",),
+    "apb_regs": _CYC + ("logit",),
+    "stream_in": _CYC,
+    "argmax": _CYC + ("logit",),
+    **{c: TERMS[c] for c in ("leakage", "mem_weight", "mem_act", "mem_bias", "mem_theta")},
+}
+"""Count-only variant (no bit toggles), for schedules the golden model cannot toggle-count
+(the IF baseline of silicon.if_sweep); its held-out error is recorded beside the main one."""
 
 
 # Node scaling, 0.18 µm -> 22 nm: the gate-level flow's method (docs/energy.md, "Scaling to
@@ -122,8 +159,18 @@ class Runs:
 
 
 def features_of(events: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Fit features (:data:`FEATURES`) from event counts."""
+    """Fit features (:data:`FEATURES`) from event counts and bit toggles (one dict)."""
     return {f: sum(np.asarray(events[e], np.float64) for e in evs) for f, evs in FEATURES.items()}
+
+
+def estimate_features(bundle: object, x: np.ndarray, outputs: list[np.ndarray] | None = None
+                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(events, fit features) of each input of x run back to back (silicon.events.switching:
+    each inference follows the previous input, the first follows the last)."""
+    from silicon.events import switching
+
+    ev = count_events(bundle, x, outputs)
+    return ev, features_of(ev | switching(bundle, x, outputs))
 
 
 def _resolve(p: str, base: Path) -> Path:
@@ -139,7 +186,12 @@ def _resolve(p: str, base: Path) -> Path:
 
 
 def load_runs(path: str | Path) -> Runs:
-    """Read a gls_runs.json campaign and predict the events of every row."""
+    """Read a gls_runs.json campaign and predict the events and toggles of every row.
+
+    The rows are in simulation order: the gate-level run does not reset the core between
+    inferences, so each row's window starts from the state the previous row left (its
+    predecessor, :func:`silicon.events.boundary_toggles`); the first row, and a row with
+    ``"after_reset": true``, start from the reset state."""
     path = Path(path)
     try:
         doc = json.loads(path.read_text())
@@ -150,6 +202,8 @@ def load_runs(path: str | Path) -> Runs:
         raise EnergyModelError(f"campaign '{path}' has no 'runs' list")
     groups: dict[tuple[str, str], list[int]] = {}
     for k, r in enumerate(rows):
+        if not isinstance(r, dict):
+            raise EnergyModelError(f"campaign '{path}' run {k}: not an object")
         for key in ("bundle", "inputs", "index", "energy_pj", "total_pj"):
             if key not in r:
                 raise EnergyModelError(f"campaign '{path}' run {k}: missing '{key}'")
@@ -157,7 +211,9 @@ def load_runs(path: str | Path) -> Runs:
         if missing:
             raise EnergyModelError(f"campaign '{path}' run {k}: energy_pj lacks {missing}")
         groups.setdefault((r["bundle"], r["inputs"]), []).append(k)
-    feats = {f: np.zeros(len(rows)) for f in FEATURES}
+    n = len(rows)
+    src: dict[str, np.ndarray] = {}
+    edges: dict[str, np.ndarray] = {}
     for (bpath, xpath), ks in groups.items():
         try:
             bundle = load_bundle(_resolve(bpath, path.parent))
@@ -165,14 +221,18 @@ def load_runs(path: str | Path) -> Runs:
         except (OSError, ValueError) as exc:
             raise EnergyModelError(f"campaign '{path}': cannot load {bpath} / {xpath}: "
                                    f"{' '.join(str(exc).split())}") from None
-        idx = np.array([int(rows[k]["index"]) for k in ks])
+        try:
+            idx = np.array([int(rows[k]["index"]) for k in ks])
+        except (TypeError, ValueError):
+            raise EnergyModelError(f"campaign '{path}': a non-integer index for {xpath}") from None
         if idx.min() < 0 or idx.max() >= len(x):
             raise EnergyModelError(f"campaign '{path}': index out of range for {xpath}")
-        fx = features_of(count_events(bundle, x[idx]))
+        ev = count_events(bundle, x[idx])
+        inner, edge = activity(bundle, x[idx])
         # compute_cycles (CNT_CYCLES) must equal the golden schedule; cycles (the measured
         # window) must lie between the compute cycles and load + compute (+ a few handshake
         # cycles): either check catches a row attached to the wrong bundle or input
-        for k, comp, ld in zip(ks, fx["cycle"], fx["load_cycle"]):
+        for k, comp, ld in zip(ks, ev["cycles"], ev["load_cycles"]):
             r = rows[k]
             if "compute_cycles" in r and int(r["compute_cycles"]) != int(comp):
                 raise EnergyModelError(f"campaign '{path}' run {k}: {bpath} compute_cycles "
@@ -183,16 +243,28 @@ def load_runs(path: str | Path) -> Runs:
                 raise EnergyModelError(f"campaign '{path}' run {k}: {bpath} cycles {c} disagree "
                                        f"with the golden schedule ({int(comp)} compute + "
                                        f"{int(ld)} load)")
-        for f in FEATURES:
-            feats[f][ks] = fx[f]
+        for dst, part in ((src, ev | inner), (edges, edge)):
+            for name, v in part.items():
+                if name not in dst:
+                    dst[name] = np.zeros((n,) + np.shape(v)[1:], dtype=np.asarray(v).dtype)
+                dst[name][ks] = v
+    reset = np.array([k == 0 or bool(r.get("after_reset", False)) for k, r in enumerate(rows)])
+    prev = {name: v[np.maximum(np.arange(n) - 1, 0)] for name, v in edges.items()}
+    bnd = boundary_toggles(prev, edges)
+    bnd0 = boundary_toggles(None, edges)
+    for name in bnd:
+        src[name] = src[name] + np.where(reset, bnd0[name], bnd[name])
+    feats = features_of(src)
     energy = {c: np.array([float(r["energy_pj"][c]) for r in rows]) for c in COMPONENTS}
     total = np.array([float(r["total_pj"]) for r in rows])
     meta = {k: v for k, v in doc.items() if k != "runs"}
     return Runs([r["bundle"] for r in rows], feats, energy, total, meta)
 
 
-def fit(runs: Runs, rows: np.ndarray | None = None) -> dict[str, dict[str, float]]:
-    """NNLS per component over ``rows`` (default all): {component: {feature: pJ per event}}.
+def fit(runs: Runs, rows: np.ndarray | None = None,
+        terms: dict[str, tuple[str, ...]] | None = None) -> dict[str, dict[str, float]]:
+    """NNLS per component of ``terms`` (default :data:`TERMS`) over ``rows`` (default all):
+    {component: {feature: pJ per event}}.
 
     Each row is weighted by 1 / its gate-level total, so the solve minimises relative errors: a
     small random bundle (tens of nJ) counts as much as an ECG beat (µJ at 0.18 µm); unweighted,
@@ -203,7 +275,7 @@ def fit(runs: Runs, rows: np.ndarray | None = None) -> dict[str, dict[str, float
     sel = np.arange(len(runs.total)) if rows is None else np.asarray(rows)
     w = 1.0 / np.maximum(runs.total[sel], 1e-30)
     table: dict[str, dict[str, float]] = {}
-    for comp, feats in TERMS.items():
+    for comp, feats in (terms or TERMS).items():
         a = np.stack([runs.features[f][sel] for f in feats], axis=1) * w[:, None]
         y = runs.energy[comp][sel] * w
         norm = np.linalg.norm(a, axis=0)
@@ -254,14 +326,15 @@ def folds(runs: Runs, n_random_folds: int = 5) -> list[np.ndarray]:
     return [np.flatnonzero(np.isin(bund, g)) for g in groups if g]
 
 
-def validate(runs: Runs, tol: float = 0.05, table: dict | None = None) -> dict:
+def validate(runs: Runs, tol: float = 0.05, table: dict | None = None,
+             terms: dict[str, tuple[str, ...]] | None = None) -> dict:
     """Held-out check: refit without each fold (or apply ``table`` when given) and compare the
     estimate of every held-out row with its gate-level total. Returns max / mean relative error
     overall and per bundle, and ``ok`` (every row within ``tol``)."""
     est = np.zeros(len(runs.total))
     for held in folds(runs):
         keep = np.setdiff1d(np.arange(len(runs.total)), held)
-        t = table if table is not None else fit(runs, keep)
+        t = table if table is not None else fit(runs, keep, terms)
         sub = {f: v[held] for f, v in runs.features.items()}
         est[held] = _total(predict(t, sub))
     rel = np.abs(est - runs.total) / np.maximum(runs.total, 1e-30)
@@ -292,15 +365,20 @@ def residuals(runs: Runs, table: dict) -> dict:
 
 
 def build_table(campaign: str | Path, command: str, tol: float = 0.05) -> dict:
-    """Fit on every row of the campaign, validate held-out, and return the table document."""
+    """Fit on every row of the campaign, validate held-out, and return the table document:
+    the main table (:data:`TERMS`, events and bit toggles) and the count-only one
+    (:data:`TERMS_EVENTS`), each with its held-out validation; ``validation.ok`` (the main
+    table's) decides whether the table may be written."""
     runs = load_runs(campaign)
     table = fit(runs)
     val = validate(runs, tol)
+    table_ev = fit(runs, terms=TERMS_EVENTS)
+    val_ev = validate(runs, tol, terms=TERMS_EVENTS)
     clock = float(runs.meta.get("clock_mhz", 4.0))
     leak_pj_per_cycle = table["leakage"]["all_cycle"]
     return {
-        "format": "sparrow-event-energies", "version": 1,
-        "units": "pJ per event (leakage: pJ per clock cycle at clock_mhz)",
+        "format": "sparrow-event-energies", "version": 2,
+        "units": "pJ per event or per bit toggle (leakage: pJ per clock cycle at clock_mhz)",
         "node_nm": runs.meta.get("node_nm"), "clock_mhz": clock, "vdd": runs.meta.get("vdd"),
         "provenance": {"campaign": str(campaign), "campaign_meta": runs.meta,
                        "rows": len(runs.total), "bundles": sorted(set(runs.bundles)),
@@ -310,6 +388,8 @@ def build_table(campaign: str | Path, command: str, tol: float = 0.05) -> dict:
         "leakage_uw": leak_pj_per_cycle * clock,
         "fit_residuals": residuals(runs, table),
         "validation": val,
+        "energies_pj_events": table_ev,
+        "validation_events": {k: v for k, v in val_ev.items() if k != "per_bundle"},
     }
 
 
@@ -325,11 +405,15 @@ def load_table(path: str | Path = TABLE) -> dict:
     tab = doc.get("energies_pj")
     if not isinstance(tab, dict) or not tab:
         raise EnergyModelError(f"energy table '{path}' has no energies_pj")
-    for comp, terms in tab.items():
-        for f, c in terms.items():
-            ok = isinstance(c, (int, float)) and math.isfinite(c) and c >= 0
-            if f not in FEATURES or not ok:
-                raise EnergyModelError(f"energy table '{path}': bad entry {comp}.{f} = {c!r}")
+    for key in ("energies_pj", "energies_pj_events"):
+        for comp, terms in (doc.get(key) or {}).items():
+            if not isinstance(terms, dict):
+                raise EnergyModelError(f"energy table '{path}': {key}.{comp} is not an object")
+            for f, c in terms.items():
+                ok = isinstance(c, (int, float)) and math.isfinite(c) and c >= 0
+                if f not in FEATURES or not ok:
+                    raise EnergyModelError(f"energy table '{path}': bad entry {comp}.{f} = "
+                                           f"{c!r}")
     return doc
 
 
@@ -340,23 +424,26 @@ def load_table(path: str | Path = TABLE) -> dict:
 def synthetic_campaign(table: dict[str, dict[str, float]], cases: list[tuple[str, str]],
                        out: Path, noise: float = 0.0, seed: int = 0, clock_mhz: float = 4.0
                        ) -> Path:
-    """Write a gls_runs.json whose energies are ``table`` applied to the golden events of
-    every input of each (bundle path, inputs path) case, times (1 + noise·N(0, 1)) per
-    component; returns its path."""
+    """Write a gls_runs.json whose energies are ``table`` applied to the golden events and
+    toggles of every input of each (bundle path, inputs path) case, run in that order as one
+    simulation (as :func:`load_runs` reads it), times (1 + noise·N(0, 1)) per component;
+    returns its path."""
     rng = np.random.default_rng(seed)
     rows = []
     for bpath, xpath in cases:
         bundle = load_bundle(bpath)
-        x = np.load(xpath)
-        feats = features_of(count_events(bundle, x))
-        pred = predict(table, feats)
-        for i in range(len(x)):
-            e = {c: float(pred.get(c, np.zeros(len(x)))[i] * (1 + noise * rng.standard_normal()))
-                 for c in COMPONENTS}
-            rows.append({"bundle": str(bpath), "inputs": str(xpath), "index": i,
-                         "cycles": int(feats["cycle"][i]), "energy_pj": e,
-                         "total_pj": float(sum(e.values()))})
+        n = len(np.load(xpath))
+        comp = count_events(bundle, np.load(xpath))["cycles"]
+        rows += [{"bundle": str(bpath), "inputs": str(xpath), "index": i,
+                  "cycles": int(comp[i]), "energy_pj": {c: 0.0 for c in COMPONENTS},
+                  "total_pj": 0.0} for i in range(n)]
     doc = {"node_nm": 180, "clock_mhz": clock_mhz, "vdd": 1.8, "synthetic": True, "runs": rows}
+    out.write_text(json.dumps(doc))
+    pred = predict(table, load_runs(out).features)
+    for k, r in enumerate(rows):
+        r["energy_pj"] = {c: float(pred[c][k] * (1 + noise * rng.standard_normal()))
+                          if c in pred else 0.0 for c in COMPONENTS}
+        r["total_pj"] = float(sum(r["energy_pj"].values()))
     out.write_text(json.dumps(doc, indent=1))
     return out
 
@@ -387,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{100 * v['mean_rel_err']:.2f} % (tolerance {100 * a.tol:g} %)")
     for comp, terms in doc["energies_pj"].items():
         print(f"  {comp:10s} " + ", ".join(f"{f} {c:.4g} pJ" for f, c in terms.items()))
+    ve = doc["validation_events"]
+    print(f"energyfit: count-only variant (IF pricing): held-out error max "
+          f"{100 * ve['max_rel_err']:.2f} %, mean {100 * ve['mean_rel_err']:.2f} %")
     if not v["ok"]:
         worst = max(v["per_bundle"].items(), key=lambda kv: kv[1]["max_rel_err"])
         print(f"energyfit: error: validation failed: {worst[0]} off by "

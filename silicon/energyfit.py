@@ -67,7 +67,7 @@ write by the input stream costs what a layer's write costs; leakage runs over ev
 
 _CYC = ("cycle", "load_cycle")
 TERMS: dict[str, tuple[str, ...]] = {
-    "mac_array": _CYC + ("mac", "pp_bit", "add_bit", "carry_bit"),
+    "mac_array": _CYC + ("mac", "fire", "pp_bit", "add_bit", "carry_bit"),
     "ssf_fire": _CYC + ("fire", "acc_bit", "div_bit", "y_bit", "theta_bit"),
     "ctrl": _CYC + ("wread", "tap", "fire", "output", "x_bit"),
     "apb_regs": _CYC + ("logit",),

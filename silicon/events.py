@@ -139,12 +139,15 @@ _M16 = np.int64((1 << 16) - 1)
 LANES = 8
 
 EDGE_KEYS: tuple[str, ...] = ("x_first", "x_last", "w0_first", "w_last_tap", "wr_first",
-                              "wr_last", "final", "y_first", "y_last", "th_first", "th_last",
-                              "b_first", "b_last")
+                              "wr_last", "final", "add_tail", "carry_tail", "y_first",
+                              "y_last", "th_first", "th_last", "b_first", "b_last",
+                              "has_read")
 """First and last state of an inference that the next one's window sees change (:func:`edges`):
 activation of the first / last tap, lane weights of the first / last tap, first / last weight
 word read (lane bytes; 0 for an inference without weight reads), last block's
-lane sums, first / last fire outputs, θ and bias words of the first / last block."""
+lane sums and the toggles of the adder output and carries when the next inference's first INIT
+clears them, first / last fire outputs, θ and bias words of the first / last block, whether it
+read a weight."""
 
 
 def _popcount(v: np.ndarray) -> np.ndarray:
@@ -242,7 +245,8 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
         if p_carry is None:                                        # boundary_toggles' part
             add -= _popcount((first[:, 0] ^ pre[:, 0]) & _M33).sum(axis=1)
         add += _popcount((s_last ^ (s_last + p_last)) & _M33).sum(axis=(1, 2))
-        add += _popcount(((s_last + p_last) ^ p_last) & _M33).sum(axis=(1, 2))
+        tail_add = _popcount(((s_last + p_last) ^ p_last) & _M33)  # at the next INIT + 1
+        add += tail_add.sum(axis=(1, 2))
         res["add_toggles"] += add
         # carries of the adder sum_q + term: per block (0, p_1), (s_1, p_2) ... (s_n-1, p_n),
         # (s_n, p_n), then (0, p_n) = no carry
@@ -251,12 +255,13 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
         cpre = np.concatenate([np.zeros((n, 1, LANES), np.int64), car[:, :-1]], axis=1)
         cpre[:, st] = 0
         res["carry_toggles"] += _popcount(car ^ cpre).sum(axis=(1, 2))
-        res["carry_toggles"] += (_popcount(car[:, ends[full]] ^ (((s_last + p_last) ^ s_last
-                                                                   ^ p_last) & _M33))
-                                 + _popcount(((s_last + p_last) ^ s_last ^ p_last) & _M33)
-                                 ).sum(axis=(1, 2))
+        car_end = ((s_last + p_last) ^ s_last ^ p_last) & _M33     # (s_n, p_n) until INIT
+        tail_car = _popcount(car_end)                              # -> 0 at the next INIT + 1
+        res["carry_toggles"] += (_popcount(car[:, ends[full]] ^ car_end)
+                                 + tail_car).sum(axis=(1, 2))
         if p_last.shape[1]:
             p_carry = p_last[:, -1]
+            tails = (tail_add[:, -1].sum(axis=1), tail_car[:, -1].sum(axis=1))
         res["sum_toggles"] += _popcount(final[:, :-1] & _M33).sum(axis=(1, 2))  # next INIT
         acc = final + p["bias"][None]
         res["acc_toggles"] += 2 * _popcount(acc & _M34).sum(axis=(1, 2))
@@ -271,6 +276,9 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
         xs.append(xl)
         finals.append(final[:, -1])
         ys.append((y[:, 0], y[:, -1]))
+    # the last block's clear happens in the next inference's window (boundary_toggles)
+    res["add_toggles"] -= tails[0]
+    res["carry_toggles"] -= tails[1]
     # the layer boundaries: the first block of a layer clears the last one of the previous
     for li in range(1, len(plans)):
         res["sum_toggles"] += _popcount(finals[li - 1] & _M33).sum(axis=1)
@@ -288,7 +296,8 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
              "w0_first": np.broadcast_to(wt[0], (n, LANES)),
              "w_last_tap": np.broadcast_to(wt[-1], (n, LANES)),
              "wr_first": np.zeros((n, LANES), np.int64), "wr_last": np.zeros((n, LANES), np.int64),
-             "final": finals[-1], "y_first": ys[0][0], "y_last": ys[-1][1],
+             "final": finals[-1], "add_tail": tails[0], "carry_tail": tails[1],
+             "y_first": ys[0][0], "y_last": ys[-1][1],
              "th_first": np.broadcast_to(plans[0]["theta"][0], (n, LANES)),
              "th_last": np.broadcast_to(plans[-1]["theta"][-1], (n, LANES)),
              "b_first": np.broadcast_to(plans[0]["bias"][0], (n, LANES)),
@@ -346,7 +355,11 @@ def boundary_toggles(prev: dict[str, np.ndarray] | None, cur: dict[str, np.ndarr
     out["x_toggles"] = _popcount(p["x_last"] ^ cur["x_first"])
     prod_a = p["x_last"][:, None] * p["w_last_tap"]
     prod_b = cur["x_first"][:, None] * cur["w0_first"]
-    out["add_toggles"] = _popcount((prod_a ^ prod_b) & _M33).sum(axis=1)  # p_last -> s_1 = p_1
+    # adder: s_n + p_n -> p_n when the first INIT clears the sum, then p_n -> s_1 = p_1
+    out["add_toggles"] = _popcount((prod_a ^ prod_b) & _M33).sum(axis=1)
+    if prev is not None:
+        out["add_toggles"] += p["add_tail"]
+        out["carry_toggles"] = p["carry_tail"].astype(np.int64)
     both = (_popcount(p["x_last"] & cur["x_first"])[:, None]
             * _popcount(p["w_last_tap"] & cur["w0_first"] & 0xFF))
     out["pp_toggles"] = (_pp_ones(p["x_last"], p["w_last_tap"])

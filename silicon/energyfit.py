@@ -28,7 +28,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from golden.bundle import load_bundle
-from silicon.events import activity, boundary_toggles, count_events
+from silicon.events import activity, boundary_toggles, count_events, predecessors
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE = REPO / "silicon" / "event_energies.json"
@@ -249,7 +249,7 @@ def load_runs(path: str | Path) -> Runs:
                     dst[name] = np.zeros((n,) + np.shape(v)[1:], dtype=np.asarray(v).dtype)
                 dst[name][ks] = v
     reset = np.array([k == 0 or bool(r.get("after_reset", False)) for k, r in enumerate(rows)])
-    prev = {name: v[np.maximum(np.arange(n) - 1, 0)] for name, v in edges.items()}
+    prev = predecessors(edges, np.maximum(np.arange(n) - 1, 0))
     bnd = boundary_toggles(prev, edges)
     bnd0 = boundary_toggles(None, edges)
     for name in bnd:

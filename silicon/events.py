@@ -215,6 +215,7 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
     res = {k: np.zeros(n, dtype=np.int64) for k in ACTIVITY}
     xs, finals, ys = [], [], []
     p_carry = None                                                 # last product so far
+    tails = (np.zeros(n, np.int64), np.zeros(n, np.int64))        # last block's clear
     for layer, p, xin in zip(bundle.layers, plans, ins):
         xl = xin[:, p["in_idx"]]                                   # (n, T) activations read
         prod = xl[:, :, None] * p["w"][None]                       # (n, T, lanes)
@@ -222,12 +223,12 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
         ntap = np.bincount(p["block"], minlength=nblk)
         cs = np.cumsum(prod, axis=1)
         ends = np.cumsum(ntap) - 1                                 # last tap of every block
-        before = np.concatenate([np.zeros((n, 1, LANES), np.int64), cs[:, ends[:-1]]], axis=1)
-        before[:, ntap == 0] = 0
+        z = np.zeros((n, 1, LANES), np.int64)
+        before = np.concatenate([z, cs], axis=1)[:, np.concatenate([[0], ends[:-1] + 1])]
         s = cs - np.repeat(before, ntap, axis=1)                   # lane sums after each tap
         prev = np.concatenate([np.zeros((n, 1, LANES), np.int64), s[:, :-1]], axis=1)
         prev[:, ends[ntap > 0] - ntap[ntap > 0] + 1] = 0           # cleared at INIT
-        final = np.where((ntap > 0)[None, :, None], s[:, np.maximum(ends, 0)], 0)
+        final = np.where((ntap > 0)[None, :, None], np.concatenate([z, s], axis=1)[:, ends + 1], 0)
         d_in = _popcount((s ^ prev) & _M33)
         res["sum_toggles"] += d_in.sum(axis=(1, 2))
         # adder output: s_j -> s_j+1 inside a block as the sums; at a block's first tap from
@@ -242,7 +243,7 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
         first = s[:, st]
         add = d_in.sum(axis=(1, 2)) - _popcount(first & _M33).sum(axis=(1, 2))
         add += _popcount((first ^ pre) & _M33).sum(axis=(1, 2))
-        if p_carry is None:                                        # boundary_toggles' part
+        if p_carry is None and first.shape[1]:                     # boundary_toggles' part
             add -= _popcount((first[:, 0] ^ pre[:, 0]) & _M33).sum(axis=1)
         add += _popcount((s_last ^ (s_last + p_last)) & _M33).sum(axis=(1, 2))
         tail_add = _popcount(((s_last + p_last) ^ p_last) & _M33)  # at the next INIT + 1
@@ -262,6 +263,8 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
         if p_last.shape[1]:
             p_carry = p_last[:, -1]
             tails = (tail_add[:, -1].sum(axis=1), tail_car[:, -1].sum(axis=1))
+        if ntap[-1] == 0:                           # cleared by a later block of this window
+            tails = (np.zeros(n, np.int64), np.zeros(n, np.int64))
         res["sum_toggles"] += _popcount(final[:, :-1] & _M33).sum(axis=(1, 2))  # next INIT
         acc = final + p["bias"][None]
         res["acc_toggles"] += 2 * _popcount(acc & _M34).sum(axis=(1, 2))
@@ -276,7 +279,8 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
         xs.append(xl)
         finals.append(final[:, -1])
         ys.append((y[:, 0], y[:, -1]))
-    # the last block's clear happens in the next inference's window (boundary_toggles)
+    # the last (non-empty) block's clear happens in the next inference's window
+    # (boundary_toggles) unless an empty block follows it
     res["add_toggles"] -= tails[0]
     res["carry_toggles"] -= tails[1]
     # the layer boundaries: the first block of a layer clears the last one of the previous
@@ -292,6 +296,8 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
     both = _popcount(xa[:, 1:] & xa[:, :-1])[:, :, None] * _popcount(wt[1:] & wt[:-1] & 0xFF)
     res["pp_toggles"] += (ones[:, 1:] + ones[:, :-1] - 2 * both).sum(axis=(1, 2))
     wb = wt & 0xFF
+    if xa.shape[1] == 0:                            # no tap at all: nothing presented
+        xa, wt = np.zeros((n, 1), np.int64), np.zeros((1, LANES), np.int64)
     edges = {"x_first": xa[:, 0], "x_last": xa[:, -1],
              "w0_first": np.broadcast_to(wt[0], (n, LANES)),
              "w_last_tap": np.broadcast_to(wt[-1], (n, LANES)),
@@ -322,6 +328,9 @@ def activity(bundle: Bundle | dict | str | Path, x: np.ndarray,
     ``chunk`` inputs at a time (memory ≈ chunk × taps × 8 lanes × 8 bytes × 6)."""
     bundle = load_bundle(bundle)
     x = np.asarray(x)
+    if x.ndim != 3 or x.shape[1:] != bundle.in_shape or x.shape[0] == 0:
+        raise ValueError(f"switching: inputs must have shape (N >= 1, {bundle.in_shape[0]}, "
+                         f"{bundle.in_shape[1]}), got {x.shape}")
     n = x.shape[0]
     if outputs is None:
         outputs = infer(bundle, x).outputs
@@ -339,6 +348,24 @@ def activity(bundle: Bundle | dict | str | Path, x: np.ndarray,
                 d_out.setdefault(k, []).append(np.array(v))
     return ({k: np.concatenate(v) for k, v in res.items()},
             {k: np.concatenate(v) for k, v in edges.items()})
+
+
+def predecessors(edges: dict[str, np.ndarray], prev: np.ndarray) -> dict[str, np.ndarray]:
+    """The state each inference starts from: row ``prev[i]`` of ``edges`` (:data:`EDGE_KEYS`
+    of every inference), except that the weight read data come from the latest inference
+    along the ``prev`` chain that read a weight (a row without reads leaves them as they
+    were; none at all: 0)."""
+    out = {k: v[prev] for k, v in edges.items()}
+    wr = edges["wr_last"].copy()
+    has = edges["has_read"].copy()
+    for _ in range(len(prev)):                      # follow the chain until every row is set
+        todo = ~has
+        if not todo.any():
+            break
+        wr[todo] = wr[prev[todo]]
+        has[todo] = has[prev[todo]]
+    out["wr_last"] = wr[prev]
+    return out
 
 
 def boundary_toggles(prev: dict[str, np.ndarray] | None, cur: dict[str, np.ndarray]
@@ -383,6 +410,6 @@ def switching(bundle: Bundle | dict | str | Path, x: np.ndarray,
     (the steady state of a repeated batch; one input follows itself)."""
     inner, edges = activity(bundle, x, outputs, chunk)
     n = len(edges["x_first"])
-    prev = {k: v[(np.arange(n) - 1) % n] for k, v in edges.items()}
+    prev = predecessors(edges, (np.arange(n) - 1) % n)
     b = boundary_toggles(prev, edges)
     return {k: inner[k] + b[k] for k in ACTIVITY}

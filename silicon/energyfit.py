@@ -18,6 +18,7 @@ The estimate of an inference is then Σ_component Σ_event e[component][event] �
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -159,8 +160,10 @@ class Runs:
 
 
 def features_of(events: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Fit features (:data:`FEATURES`) from event counts and bit toggles (one dict)."""
-    return {f: sum(np.asarray(events[e], np.float64) for e in evs) for f, evs in FEATURES.items()}
+    """Fit features (:data:`FEATURES`) from event counts and bit toggles (one dict); features
+    whose sources are absent (e.g. toggles, for counts only) are left out."""
+    return {f: sum(np.asarray(events[e], np.float64) for e in evs) for f, evs in FEATURES.items()
+            if all(e in events for e in evs)}
 
 
 def estimate_features(bundle: object, x: np.ndarray, outputs: list[np.ndarray] | None = None
@@ -289,6 +292,10 @@ def predict(table: dict[str, dict[str, float]], feats: dict[str, np.ndarray]
             ) -> dict[str, np.ndarray]:
     """Energy of each component (pJ, (N,)) from per-event energies and fit features."""
     n = len(next(iter(feats.values())))
+    missing = sorted({f for terms in table.values() for f in terms} - set(feats))
+    if missing:
+        raise EnergyModelError(f"the energy table needs {', '.join(missing)}, which these "
+                               "counts lack (bit toggles: silicon.events.switching)")
     out = {}
     for comp, terms in table.items():
         e = np.zeros(n)
@@ -381,6 +388,7 @@ def build_table(campaign: str | Path, command: str, tol: float = 0.05) -> dict:
         "units": "pJ per event or per bit toggle (leakage: pJ per clock cycle at clock_mhz)",
         "node_nm": runs.meta.get("node_nm"), "clock_mhz": clock, "vdd": runs.meta.get("vdd"),
         "provenance": {"campaign": str(campaign), "campaign_meta": runs.meta,
+                       "campaign_sha256": hashlib.sha256(Path(campaign).read_bytes()).hexdigest(),
                        "rows": len(runs.total), "bundles": sorted(set(runs.bundles)),
                        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "command": command},
         "features": {f: list(v) for f, v in FEATURES.items()},
@@ -486,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     with os.fdopen(fd, "w") as fh:
         json.dump(doc, fh, indent=1)
         fh.write("\n")
+    os.chmod(tmp, 0o644)
     os.replace(tmp, a.out)
     print(f"energyfit: table -> {a.out}")
     return 0

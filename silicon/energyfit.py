@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -356,6 +357,27 @@ def validate(runs: Runs, tol: float = 0.05, table: dict | None = None,
             "per_bundle": per}
 
 
+def cross_check(runs: Runs) -> dict:
+    """An over-fitting probe beside :func:`validate`: fit on the committed bundles' rows only
+    and estimate every random bundle's row, and the other way round (max / mean relative
+    error of the total; information, not a pass/fail criterion)."""
+    bund = np.array(runs.bundles)
+    committed = np.isin(bund, [b for b in set(runs.bundles)
+                               if Path(b).parts[:1] == ("models",) or "/models/" in b])
+    out = {}
+    for name, train in (("random_from_committed", committed),
+                        ("committed_from_random", ~committed)):
+        test = ~train
+        if not train.any() or not test.any():
+            continue
+        t = fit(runs, np.flatnonzero(train))
+        est = _total(predict(t, {f: v[test] for f, v in runs.features.items()}))
+        rel = np.abs(est - runs.total[test]) / np.maximum(runs.total[test], 1e-30)
+        out[name] = {"rows": int(test.sum()), "max_rel_err": float(rel.max()),
+                     "mean_rel_err": float(rel.mean())}
+    return out
+
+
 def residuals(runs: Runs, table: dict) -> dict:
     """In-sample residuals of the fitted table per component and on the total (pJ and relative)."""
     pred = predict(table, runs.features)
@@ -379,6 +401,7 @@ def build_table(campaign: str | Path, command: str, tol: float = 0.05) -> dict:
     runs = load_runs(campaign)
     table = fit(runs)
     val = validate(runs, tol)
+    cross = cross_check(runs)
     table_ev = fit(runs, terms=TERMS_EVENTS)
     val_ev = validate(runs, tol, terms=TERMS_EVENTS)
     clock = float(runs.meta.get("clock_mhz", 4.0))
@@ -396,6 +419,7 @@ def build_table(campaign: str | Path, command: str, tol: float = 0.05) -> dict:
         "leakage_uw": leak_pj_per_cycle * clock,
         "fit_residuals": residuals(runs, table),
         "validation": val,
+        "validation_cross": cross,
         "energies_pj_events": table_ev,
         "validation_events": {k: v for k, v in val_ev.items() if k != "per_bundle"},
     }
@@ -456,20 +480,68 @@ def synthetic_campaign(table: dict[str, dict[str, float]], cases: list[tuple[str
     return out
 
 
+def flop_check(run_dir: str | Path) -> dict:
+    """The model's accumulator toggles (``sum_bit``) against the gate-level toggle counts of
+    mac_array's flip-flops (its 8 × 33 ``sum_q`` bits), inference by inference, for a GLS run
+    directory (plan.json, jobs/<job>.npz, ../../meta.json of silicon.gls / silicon.netlist):
+    the jobs run in plan order as one simulation after one reset."""
+    run_dir = Path(run_dir)
+    try:
+        meta = json.loads((run_dir.parents[1] / "meta.json").read_text())
+        plan = json.loads((run_dir / "plan.json").read_text())
+        cells = np.array(meta["modules"]) == "mac_array"
+        flops = cells & np.char.startswith(np.array(meta["types"]), "DFF")
+        n_cells = len(meta["modules"])
+        gls, rows = [], []
+        for job in plan:
+            with np.load(run_dir / "jobs" / f"{job['name']}.npz") as z:
+                gls += list(z["counts"][:, :n_cells][:, flops].astype(np.int64).sum(axis=1))
+            rows += [{"bundle": job["bundle"], "inputs": job["inputs"], "index": int(i),
+                      "energy_pj": {c: 0.0 for c in COMPONENTS}, "total_pj": 0.0}
+                     for i in job["indices"]]
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise EnergyModelError(f"cannot read GLS run '{run_dir}': "
+                               f"{' '.join(str(exc).split())[:200]}") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        camp = Path(tmp) / "plan_rows.json"
+        camp.write_text(json.dumps({"runs": rows}))
+        model = load_runs(camp).features["sum_bit"].astype(np.int64)
+    gls_a = np.array(gls, dtype=np.int64)
+    if len(gls_a) != len(model):
+        raise EnergyModelError(f"GLS run '{run_dir}': {len(gls_a)} windows for {len(model)} "
+                               "planned inferences")
+    diff = model - gls_a
+    return {"inferences": int(len(diff)), "equal": int(np.sum(diff == 0)),
+            "max_abs_diff": int(np.abs(diff).max()), "gls_toggles": int(gls_a.sum()),
+            "model_toggles": int(model.sum()), "flops": int(flops.sum())}
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m silicon.energyfit [--campaign gls_runs.json] [--out table.json]``: fit,
     validate (held-out, 5 %) and write the table; exit 1 when the validation fails."""
     import argparse
     import os
     import sys
-    import tempfile
 
     ap = argparse.ArgumentParser(prog="python -m silicon.energyfit",
                                  description="Fit per-event energies on a gate-level campaign.")
     ap.add_argument("--campaign", type=Path, default=REPO / "reports/energy/gls_runs.json")
     ap.add_argument("--out", type=Path, default=TABLE)
     ap.add_argument("--tol", type=float, default=0.05)
+    ap.add_argument("--flop-check", type=Path, metavar="RUN_DIR",
+                    help="only compare the modelled accumulator toggles with the gate-level "
+                    "flip-flop toggles of a GLS run (e.g. build/silicon/gls/main/runs/NAME)")
     a = ap.parse_args(argv)
+    if a.flop_check is not None:
+        try:
+            fc = flop_check(a.flop_check)
+        except EnergyModelError as exc:
+            print(f"energyfit: error: {exc}", file=sys.stderr)
+            return 1
+        print(f"energyfit: mac_array flip-flops ({fc['flops']}): modelled toggles equal the "
+              f"gate-level count on {fc['equal']} of {fc['inferences']} inferences (max "
+              f"difference {fc['max_abs_diff']}; {fc['gls_toggles']} toggles in all)")
+        return 0 if fc["equal"] == fc["inferences"] else 1
     cmd = "python -m silicon.energyfit " + " ".join(argv if argv is not None else sys.argv[1:])
     try:
         doc = build_table(a.campaign, cmd.strip(), a.tol)
@@ -482,6 +554,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{100 * v['mean_rel_err']:.2f} % (tolerance {100 * a.tol:g} %)")
     for comp, terms in doc["energies_pj"].items():
         print(f"  {comp:10s} " + ", ".join(f"{f} {c:.4g} pJ" for f, c in terms.items()))
+    for name, c in doc["validation_cross"].items():
+        print(f"energyfit: probe {name.replace('_', ' ')}: max {100 * c['max_rel_err']:.2f} %, "
+              f"mean {100 * c['mean_rel_err']:.2f} % ({c['rows']} rows)")
     ve = doc["validation_events"]
     print(f"energyfit: count-only variant (IF pricing): held-out error max "
           f"{100 * ve['max_rel_err']:.2f} %, mean {100 * ve['mean_rel_err']:.2f} %")

@@ -190,3 +190,41 @@ def test_switching_rejects_bad_inputs(make_bundle, shape: tuple[int, ...]) -> No
     with pytest.raises(ValueError, match="switching: inputs must have shape") as ei:
         switching(b, np.zeros(full, np.uint8))
     assert "\n" not in str(ei.value)
+
+
+def test_flop_check_compares_with_gate_level_counts(make_bundle, make_inputs,
+                                                    tmp_path) -> None:
+    """silicon.energyfit.flop_check on a GLS run directory laid out as silicon.gls writes it:
+    counts equal to the modelled accumulator toggles pass, one altered count fails."""
+    import json
+
+    from silicon.energyfit import flop_check, main
+
+    bd = make_bundle(max_layers=2, max_ch=6, max_len=12, max_cycles=600)
+    b = load_bundle(bd)
+    (tmp_path / "b.json").write_text(json.dumps(bd))
+    x = make_inputs(b.in_shape, 3)
+    np.save(tmp_path / "x.npy", x)
+    run = tmp_path / "main" / "runs" / "r"
+    (run / "jobs").mkdir(parents=True)
+    (tmp_path / "main" / "meta.json").write_text(json.dumps(
+        {"modules": ["mac_array", "mac_array", "ctrl"],
+         "types": ["DFFPOSX1", "NAND2X1", "DFFPOSX1"]}))
+    (run / "plan.json").write_text(json.dumps([{"name": "j", "bundle": str(tmp_path / "b.json"),
+                                                "inputs": str(tmp_path / "x.npy"),
+                                                "indices": [0, 1, 2]}]))
+    # the stream after reset: the first inference starts from the reset state
+    inner, edges = activity(b, x)
+    prev = {k: v[np.maximum(np.arange(3) - 1, 0)] for k, v in edges.items()}
+    bnd, bnd0 = boundary_toggles(prev, edges), boundary_toggles(None, edges)
+    want = inner["sum_toggles"] + np.where(np.arange(3) == 0, bnd0["sum_toggles"],
+                                           bnd["sum_toggles"])
+    counts = np.zeros((3, 5), np.uint32)
+    counts[:, 0], counts[:, 1], counts[:, 2] = want, 7, 9
+    np.savez(run / "jobs" / "j.npz", window=np.ones(3), counts=counts)
+    fc = flop_check(run)
+    assert fc["equal"] == 3 and fc["flops"] == 1 and fc["gls_toggles"] == int(want.sum())
+    assert main(["--flop-check", str(run)]) == 0
+    counts[1, 0] += 1
+    np.savez(run / "jobs" / "j.npz", window=np.ones(3), counts=counts)
+    assert flop_check(run)["equal"] == 2 and main(["--flop-check", str(run)]) == 1

@@ -187,3 +187,15 @@ def test_campaign_cycles_must_match_the_schedule(cases, tmp_path: Path) -> None:
         camp.write_text(json.dumps(bad))
         with pytest.raises(EnergyModelError, match=f"run 0: .* {msg} .* disagree"):
             load_runs(camp)
+
+
+def test_toggle_table_on_counts_only_is_one_line_error() -> None:
+    """Counts without bit toggles (e.g. an IF schedule) cannot be priced by the main table."""
+    from silicon.energyfit import features_of, predict
+
+    feats = features_of({k: np.ones(2) for k in ("cycles", "load_cycles", "macs", "wreads",
+                                                   "act_reads", "fires", "outputs")})
+    assert "add_bit" not in feats and "cycle" in feats
+    with pytest.raises(EnergyModelError, match="needs add_bit, carry_bit, pp_bit") as ei:
+        predict({"mac_array": KNOWN["mac_array"]}, feats)
+    assert "\n" not in str(ei.value)

@@ -62,6 +62,7 @@ FEATURES: dict[str, tuple[str, ...]] = {
     "acc_bit": ("acc_toggles",),
     "div_bit": ("div_toggles",),
     "y_bit": ("y_toggles",),
+    "out_bit": ("out_toggles",),
     "theta_bit": ("theta_toggles",),
 }
 """Fit features: each is a sum of event counts or bit toggles of silicon.events (an activation
@@ -72,10 +73,10 @@ TERMS: dict[str, tuple[str, ...]] = {
     "mac_array": _CYC + ("mac", "fire", "pp_bit", "add_bit", "carry_bit"),
     "ssf_fire": _CYC + ("fire", "acc_bit", "div_bit", "y_bit", "theta_bit"),
     "ctrl": _CYC + ("wread", "tap", "fire", "output", "x_bit"),
-    "apb_regs": _CYC + ("logit",),
+    "apb_regs": _CYC + ("logit", "out_bit"),
     "stream_in": _CYC,
-    "argmax": _CYC + ("logit",),
-    "top": _CYC + ("wread", "tap", "fire", "output", "x_bit", "y_bit"),
+    "argmax": _CYC + ("logit", "out_bit"),
+    "top": _CYC + ("wread", "tap", "fire", "output", "x_bit", "y_bit", "out_bit"),
     "clock_pins": _CYC + ("mac", "wread", "tap", "fire", "output"),
     "clock_icg": _CYC + ("mac", "wread", "tap", "fire", "output"),
     "clock_tree": _CYC + ("mac", "wread", "tap", "fire", "output"),

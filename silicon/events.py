@@ -99,7 +99,7 @@ def event_matrix(events: dict[str, np.ndarray], names: tuple[str, ...] = EVENTS)
 
 ACTIVITY: tuple[str, ...] = ("x_toggles", "w_toggles", "pp_toggles", "sum_toggles",
                              "add_toggles", "carry_toggles", "acc_toggles", "div_toggles",
-                             "y_toggles", "theta_toggles", "bias_toggles")
+                             "y_toggles", "out_toggles", "theta_toggles", "bias_toggles")
 """Bit toggles of one inference window (zero-delay, as the gate-level run counts them), from
 the golden schedule by :func:`switching`. The tap pipeline of rtl/ctrl.v presents tap j's
 activation (``p2_x_q``, loaded from the activation read data in every cycle) and, for a
@@ -121,6 +121,8 @@ the 8 lanes of rtl/mac_array.v in the same cycle:
 * ``div_toggles``: the bits of ssf_fire's restoring divider that differ between the isolated
   state and the FIRE cycle, both ways (:func:`_divider_toggles`);
 * ``y_toggles``: the fire output registers ``y_q`` (32 bits per lane), loaded at every FIRE;
+* ``out_toggles``: the written output (``y_sel_d``, 32 bits: the lane output selected in each
+  WRITE cycle, to the activation buffer, the trace and the logit registers), in write order;
 * ``theta_toggles`` / ``bias_toggles``: the θ (8 × 16 bits) and bias (8 × 32 bits) memory
   read data, which change at every INIT.
 
@@ -140,13 +142,13 @@ LANES = 8
 
 EDGE_KEYS: tuple[str, ...] = ("x_first", "x_last", "w0_first", "w_last_tap", "wr_first",
                               "wr_last", "final", "add_tail", "carry_tail", "y_first",
-                              "y_last", "th_first", "th_last", "b_first", "b_last",
-                              "has_read")
+                              "y_last", "out_first", "out_last", "th_first", "th_last",
+                              "b_first", "b_last", "has_read")
 """First and last state of an inference that the next one's window sees change (:func:`edges`):
 activation of the first / last tap, lane weights of the first / last tap, first / last weight
 word read (lane bytes; 0 for an inference without weight reads), last block's
 lane sums and the toggles of the adder output and carries when the next inference's first INIT
-clears them, first / last fire outputs, θ and bias words of the first / last block, whether it
+clears them, first / last fire outputs, first / last written output, θ and bias words of the first / last block, whether it
 read a weight."""
 
 
@@ -175,7 +177,8 @@ def _layer_plan(layer: Layer) -> dict[str, np.ndarray]:
         wts.append(w3[lanes * g:lanes * (g + 1)][:, chan, bt[:, 2]].T)
         bid.append(np.full(len(bt), b))
     g = blk[:, 0]
-    return {"in_idx": np.concatenate(ins).astype(np.int64),
+    active = np.arange(lanes)[None, :] < blk[:, 4][:, None]       # lanes written per block
+    return {"in_idx": np.concatenate(ins).astype(np.int64), "active": active,
             "w": np.concatenate(wts).reshape(-1, lanes), "block": np.concatenate(bid),
             "bias": bias.reshape(G, lanes)[g], "theta": theta.reshape(G, lanes)[g]}
 
@@ -213,7 +216,7 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
     inference) and its :data:`EDGE_KEYS` state; ``ins`` are the layers' inputs (n, size)."""
     n = ins[0].shape[0]
     res = {k: np.zeros(n, dtype=np.int64) for k in ACTIVITY}
-    xs, finals, ys = [], [], []
+    xs, finals, ys, outs = [], [], [], []
     p_carry = None                                                 # last product so far
     tails = (np.zeros(n, np.int64), np.zeros(n, np.int64))        # last block's clear
     for layer, p, xin in zip(bundle.layers, plans, ins):
@@ -276,6 +279,7 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
         res["y_toggles"] += _popcount(y[:, 1:] ^ y[:, :-1]).sum(axis=(1, 2))
         res["theta_toggles"] += int(_popcount((p["theta"][1:] ^ p["theta"][:-1]) & _M16).sum())
         res["bias_toggles"] += int(_popcount((p["bias"][1:] ^ p["bias"][:-1]) & _M32).sum())
+        outs.append(y[:, p["active"]])                             # (n, outputs) write order
         xs.append(xl)
         finals.append(final[:, -1])
         ys.append((y[:, 0], y[:, -1]))
@@ -289,6 +293,8 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
         res["y_toggles"] += _popcount(ys[li - 1][1] ^ ys[li][0]).sum(axis=1)
         for key, name, m in (("theta", "theta_toggles", _M16), ("bias", "bias_toggles", _M32)):
             res[name] += int(_popcount((plans[li - 1][key][-1] ^ plans[li][key][0]) & m).sum())
+    ya = np.concatenate(outs, axis=1)                              # (n, outputs)
+    res["out_toggles"] += _popcount((ya[:, 1:] ^ ya[:, :-1]) & _M32).sum(axis=1)
     xa = np.concatenate(xs, axis=1)                                # (n, T_all)
     wt = np.concatenate([p["w"] for p in plans], axis=0)           # (T_all, lanes)
     res["x_toggles"] += _popcount(xa[:, 1:] ^ xa[:, :-1]).sum(axis=1)
@@ -304,6 +310,7 @@ def _chunk(bundle: Bundle, plans: list[dict], ins: list[np.ndarray]
              "wr_first": np.zeros((n, LANES), np.int64), "wr_last": np.zeros((n, LANES), np.int64),
              "final": finals[-1], "add_tail": tails[0], "carry_tail": tails[1],
              "y_first": ys[0][0], "y_last": ys[-1][1],
+             "out_first": ya[:, 0], "out_last": ya[:, -1],
              "th_first": np.broadcast_to(plans[0]["theta"][0], (n, LANES)),
              "th_last": np.broadcast_to(plans[-1]["theta"][-1], (n, LANES)),
              "b_first": np.broadcast_to(plans[0]["bias"][0], (n, LANES)),
@@ -378,7 +385,8 @@ def boundary_toggles(prev: dict[str, np.ndarray] | None, cur: dict[str, np.ndarr
     out = {k: np.zeros(n, dtype=np.int64) for k in ACTIVITY}
     z8 = np.zeros((n, LANES), np.int64)
     p = prev if prev is not None else {"x_last": np.zeros(n, np.int64), "w_last_tap": z8,
-                                       "final": z8, "y_last": z8}
+                                       "final": z8, "y_last": z8,
+                                       "out_last": np.zeros(n, np.int64)}
     out["x_toggles"] = _popcount(p["x_last"] ^ cur["x_first"])
     prod_a = p["x_last"][:, None] * p["w_last_tap"]
     prod_b = cur["x_first"][:, None] * cur["w0_first"]
@@ -393,6 +401,7 @@ def boundary_toggles(prev: dict[str, np.ndarray] | None, cur: dict[str, np.ndarr
                          + _pp_ones(cur["x_first"], cur["w0_first"]) - 2 * both).sum(axis=1)
     out["sum_toggles"] = _popcount(p["final"] & _M33).sum(axis=1)   # the first INIT clears it
     out["y_toggles"] = _popcount(p["y_last"] ^ cur["y_first"]).sum(axis=1)
+    out["out_toggles"] = _popcount((p["out_last"] ^ cur["out_first"]) & _M32)
     if prev is not None:
         ok = cur["has_read"]
         out["w_toggles"] = np.where(ok, _popcount((p["wr_last"] ^ cur["wr_first"]) & 0xFF)

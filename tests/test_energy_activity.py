@@ -56,6 +56,7 @@ class Ref:
         self.w = [0] * LANES                # weight read data (signed lane bytes)
         self.s = [0] * LANES                # sum_q
         self.y = [0] * LANES                # y_q
+        self.out = 0                        # y_sel_d: the output written
         self.th: list[int] | None = None    # θ / bias read data (unknown after reset)
         self.b: list[int] | None = None
         self.comb = self._comb()
@@ -127,6 +128,9 @@ class Ref:
                     y = (min(max(acc // th[m], 0), layer.T) if layer.is_ssf else acc & M32)
                     self.t["y_toggles"] += _hd(self.y[m], y, M32)
                     self.y[m] = y
+                for m in range(min(LANES, layer.out_ch - LANES * int(g))):  # WRITE cycles
+                    self.t["out_toggles"] += _hd(self.out, self.y[m], M32)
+                    self.out = self.y[m]
             xin = outs[li].reshape(-1).astype(int)
         return self.t
 

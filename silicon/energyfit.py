@@ -1,19 +1,18 @@
 """Per-event energies fitted on gate-level runs, and the fast estimate they give.
 
 Input: a campaign file ``gls_runs.json`` written by the gate-level flow (one row per simulated
-inference: bundle, inputs file, index, cycles and the energy of each component in pJ; schema in
-docs/energy-model.md). For every row the golden model predicts the event counts of
-:mod:`silicon.events`; each energy component is then fitted, by non-negative least squares over
-all rows, as a sum of per-event energies over the events that can drive it (:data:`TERMS`):
+inference, in simulation order: bundle, inputs file, index, cycles and the energy of each
+component in pJ; schema in docs/energy-model.md §2). For every row the golden model predicts the
+event counts and the datapath's bit toggles of :mod:`silicon.events` (with the transitions from
+the state the previous row left); each component (the logic of every module, the clock terms,
+leakage, each memory: :data:`COMPONENTS`) is then fitted, by non-negative least squares over all
+rows weighted by 1 / total, as a sum of energies per event or per toggle over the features that
+can physically drive it (:data:`TERMS`).
 
-* ``mem_*``: the accesses of that memory (the macro model is per access);
-* ``logic`` and ``clock``: compute and load cycles plus the data-dependent events (MAC, weight
-  read, fire, output write) that move the datapath and, with clock gating, open its clocks;
-* ``leakage``: energy per clock cycle (leakage power / f), over compute and load cycles.
-
-The estimate of an inference is then Σ_component Σ_event e[component][event] · count[event].
+The estimate of an inference is Σ_component Σ_feature e[component][feature] · feature.
 :func:`validate` refits with each bundle's rows held out and checks every held-out row within
-``tol`` (5 %) of its gate-level total.
+``tol`` (5 %) of its gate-level total; :func:`cross_check` and :func:`flop_check` are the
+over-fitting probe and the check of the toggle model against gate-level flip-flop counts.
 """
 
 from __future__ import annotations

@@ -21,6 +21,10 @@ toggles:
 All activation accesses are one byte each. The counters ``wreads``, ``macs``, ``skips``,
 ``cycles`` and ``load_cycles`` are also RTL registers (``sparrow sim`` returns them), which is how
 tests/test_energy_events.py holds this module to the RTL.
+
+:func:`switching` (second half of the module) adds the bit toggles of the datapath's buses and
+registers (:data:`ACTIVITY`), from the same golden run; tests/test_energy_activity.py holds them
+to a cycle-by-cycle reference.
 """
 
 from __future__ import annotations

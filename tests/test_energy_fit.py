@@ -199,3 +199,17 @@ def test_toggle_table_on_counts_only_is_one_line_error() -> None:
     with pytest.raises(EnergyModelError, match="needs add_bit, carry_bit, pp_bit") as ei:
         predict({"mac_array": KNOWN["mac_array"]}, feats)
     assert "\n" not in str(ei.value)
+
+
+def test_rows_follow_their_predecessor_unless_after_reset(cases, tmp_path: Path) -> None:
+    """A row's toggles include the transitions from the previous row's final state; marking it
+    ``after_reset`` starts it from the reset state instead (only that row changes)."""
+    camp = synthetic_campaign(KNOWN, cases[:3], tmp_path / "gls.json")
+    base = load_runs(camp).features
+    doc = json.loads(camp.read_text())
+    doc["runs"][9]["after_reset"] = True
+    camp.write_text(json.dumps(doc))
+    reset = load_runs(camp).features
+    changed = np.flatnonzero(base["sum_bit"] != reset["sum_bit"])
+    assert changed.tolist() == [9]
+    assert np.array_equal(base["mac"], reset["mac"])

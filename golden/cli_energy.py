@@ -1,7 +1,8 @@
 """``sparrow energy --model M.json --inputs X.npy [--out R.json] [--table T.json] [--gls]``.
 
-Default: the fast estimate. The golden model predicts every input's event counts
-(:mod:`silicon.events`) and the per-event energies fitted on the gate-level runs
+Default: the fast estimate. The golden model predicts every input's event counts and the bit
+toggles of the datapath's buses and registers (:mod:`silicon.events`; the inputs run back to
+back, each after the previous one) and the per-event energies fitted on the gate-level runs
 (``silicon/event_energies.json``, :mod:`silicon.energyfit`) turn them into energy per inference
 at the table's node (0.18 µm) and scaled to 22 nm (:data:`silicon.energyfit.SCALE_22NM`).
 Prints one line per input (up to ``--show``), the mean and spread, and the breakdown by energy
@@ -44,12 +45,10 @@ def estimate(bundle: object, x: np.ndarray, table_doc: dict) -> dict:
     """The fast estimate of every input as a JSON-ready report."""
     from golden.model import infer
     from silicon.energyfit import (SCALE_22NM, SCALE_22NM_HIGH, SCALE_22NM_LOW, SCALE_22NM_SOURCE,
-                                   by_event, features_of, predict)
-    from silicon.events import count_events
+                                   by_event, estimate_features, predict)
 
     res = infer(bundle, x)
-    ev = count_events(bundle, x, res.outputs)
-    feats = features_of(ev)
+    ev, feats = estimate_features(bundle, x, res.outputs)
     tab = table_doc["energies_pj"]
     comp = predict(tab, feats)
     evt = by_event(tab, feats)
@@ -74,6 +73,7 @@ def estimate(bundle: object, x: np.ndarray, table_doc: dict) -> dict:
         "breakdown_nj": {c: float(v.mean() / 1000.0) for c, v in comp.items()},
         "by_event_nj": {f: float(v.mean() / 1000.0) for f, v in evt.items()},
         "events_mean": {k: float(v.mean()) for k, v in ev.items()},
+        "features_mean": {k: float(v.mean()) for k, v in feats.items()},
         "per_input": {"class": res.classes.astype(int).tolist(),
                       "energy_nj": [round(float(v), 6) for v in nj],
                       "energy_nj_22nm": [round(float(v), 6) for v in nj * SCALE_22NM],

@@ -139,7 +139,8 @@ def price(doc: dict, table_doc: dict | None, table_path: str | None) -> dict:
     linear in the counts, so the mean energy is the energy of the mean counts), the equal-
     accuracy point and the headline ratio. ``table_doc`` None: energies are null and only the
     table-independent event-count ratios are reported."""
-    tab = table_doc["energies_pj"] if table_doc else None
+    # event counts only (no bit toggles of an IF schedule): the table's count-only variant
+    tab = (table_doc.get("energies_pj_events") or table_doc["energies_pj"]) if table_doc else None
 
     def nj(ev: dict, kind: str = "") -> float | None:
         if tab is None:

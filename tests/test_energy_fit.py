@@ -12,18 +12,33 @@ import pytest
 
 from golden.bundle import load_bundle
 from golden.randbundle import random_bundle, random_inputs
-from silicon.energyfit import (TABLE, TERMS, EnergyModelError, build_table, fit, folds,
-                               load_runs, load_table, synthetic_campaign, validate)
+from silicon.energyfit import (COMPONENTS, TABLE, TERMS, TERMS_EVENTS, EnergyModelError,
+                               build_table, fit, folds, load_runs, load_table,
+                               synthetic_campaign, validate)
 
 REPO = Path(__file__).resolve().parents[1]
 
-KNOWN = {"logic": {"cycle": 5.0, "load_cycle": 2.0, "mac": 2.0, "wread": 1.0, "fire": 20.0,
-                   "output": 3.0},
-         "clock": {"cycle": 10.0, "load_cycle": 4.0, "mac": 0.5, "wread": 0.2, "fire": 1.0,
-                   "output": 0.3},
-         "leakage": {"all_cycle": 0.5}, "mem_weight": {"wread": 30.0},
-         "mem_act": {"act_read": 3.0, "act_write": 4.0}, "mem_bias": {"bias_read": 25.0},
-         "mem_theta": {"theta_read": 15.0}}
+KNOWN = {  # pJ per event / per bit toggle, of the order of the fitted 0.18 um table
+    "mac_array": {"cycle": 0.5, "load_cycle": 0.5, "mac": 0.5, "fire": 150, "pp_bit": 0.6,
+                  "add_bit": 2.5, "carry_bit": 0.5},
+    "ssf_fire": {"cycle": 1.1, "load_cycle": 1.2, "fire": 362, "acc_bit": 1.5, "div_bit": 0.9,
+                 "y_bit": 1.2, "theta_bit": 6.0},
+    "ctrl": {"cycle": 9.9, "load_cycle": 1.1, "wread": 0.5, "tap": 0.5, "fire": 79,
+             "output": 19, "x_bit": 2.8},
+    "apb_regs": {"cycle": 1.6, "load_cycle": 0.5, "logit": 14, "out_bit": 0.7},
+    "stream_in": {"cycle": 0.5, "load_cycle": 1.9},
+    "argmax": {"cycle": 0.5, "load_cycle": 0.5, "logit": 13, "out_bit": 0.6},
+    "top": {"cycle": 0.5, "load_cycle": 1.1, "wread": 0.5, "tap": 3.4, "fire": 3.1,
+            "output": 19, "x_bit": 0.5, "y_bit": 1.1, "out_bit": 0.4},
+    "clock_pins": {"cycle": 20, "load_cycle": 21, "mac": 6.8, "wread": 12, "tap": 0.5,
+                   "fire": 91, "output": 6.9},
+    "clock_icg": {"cycle": 7.2, "load_cycle": 23, "mac": 0.5, "wread": 0.5, "tap": 15,
+                  "fire": 61, "output": 15},
+    "clock_tree": {"cycle": 25, "load_cycle": 25, "mac": 4.1, "wread": 6.4, "tap": 0.5,
+                   "fire": 53, "output": 2.6},
+    "leakage": {"all_cycle": 2.0}, "mem_weight": {"wread": 62},
+    "mem_act": {"act_read": 17, "act_write": 22}, "mem_bias": {"bias_read": 54},
+    "mem_theta": {"theta_read": 29}}
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +70,7 @@ def test_fit_recovers_known_energies(cases, tmp_path: Path) -> None:
     v = validate(runs)
     assert v["ok"] and v["max_rel_err"] < 1e-9
     assert len(folds(runs)) == 2 + 5          # each committed bundle alone + 5 random folds
+    assert set(got) == set(TERMS) == set(COMPONENTS)
 
 
 def test_noisy_campaign_stays_within_tolerance(cases, tmp_path: Path) -> None:
@@ -65,9 +81,11 @@ def test_noisy_campaign_stays_within_tolerance(cases, tmp_path: Path) -> None:
     assert v["ok"], v["max_rel_err"]
 
 
-@pytest.mark.parametrize("comp,feat,factor", [("mem_weight", "wread", 1.5),
-                                              ("clock", "cycle", 0.8),
-                                              ("leakage", "all_cycle", 4.0)])
+@pytest.mark.parametrize("comp,feat,factor", [("mem_weight", "wread", 1.6),
+                                              ("clock_pins", "cycle", 0.0),
+                                              ("mac_array", "add_bit", 1.3),
+                                              ("ssf_fire", "div_bit", 0.6),
+                                              ("leakage", "all_cycle", 10.0)])
 def test_wrong_table_fails_the_check(cases, tmp_path: Path, comp: str, feat: str,
                                      factor: float) -> None:
     runs = load_runs(synthetic_campaign(KNOWN, cases, tmp_path / "gls.json"))
@@ -83,8 +101,10 @@ def test_build_table_document(cases, tmp_path: Path) -> None:
     path = tmp_path / "table.json"
     path.write_text(json.dumps(doc))
     back = load_table(path)
-    assert back["energies_pj"]["mem_weight"]["wread"] == pytest.approx(30.0)
-    assert back["leakage_uw"] == pytest.approx(0.5 * 4.0)
+    assert back["energies_pj"]["mem_weight"]["wread"] == pytest.approx(
+        KNOWN["mem_weight"]["wread"])
+    assert back["leakage_uw"] == pytest.approx(KNOWN["leakage"]["all_cycle"] * 4.0)
+    assert set(back["energies_pj_events"]) == set(TERMS_EVENTS)
     assert back["validation"]["ok"] and back["provenance"]["command"] == "pytest"
 
 
@@ -100,7 +120,7 @@ def _campaign(tmp: Path, doc: object) -> Path:
     ({"runs": [{"bundle": "models/ecg/model.json", "inputs": "x.npy", "index": 0,
                 "energy_pj": {"logic": 1}, "total_pj": 1}]}, "energy_pj lacks"),
     ({"runs": [{"bundle": "nope.json", "inputs": "nope.npy", "index": 0,
-                "energy_pj": {c: 1 for c in TERMS}, "total_pj": 7}]}, "cannot load"),
+                "energy_pj": {c: 1 for c in TERMS}, "total_pj": 15}]}, "cannot load"),
 ])
 def test_bad_campaign_is_one_line_error(tmp_path: Path, doc: object, msg: str) -> None:
     with pytest.raises(EnergyModelError, match=msg) as ei:
@@ -167,3 +187,29 @@ def test_campaign_cycles_must_match_the_schedule(cases, tmp_path: Path) -> None:
         camp.write_text(json.dumps(bad))
         with pytest.raises(EnergyModelError, match=f"run 0: .* {msg} .* disagree"):
             load_runs(camp)
+
+
+def test_toggle_table_on_counts_only_is_one_line_error() -> None:
+    """Counts without bit toggles (e.g. an IF schedule) cannot be priced by the main table."""
+    from silicon.energyfit import features_of, predict
+
+    feats = features_of({k: np.ones(2) for k in ("cycles", "load_cycles", "macs", "wreads",
+                                                   "act_reads", "fires", "outputs")})
+    assert "add_bit" not in feats and "cycle" in feats
+    with pytest.raises(EnergyModelError, match="needs add_bit, carry_bit, pp_bit") as ei:
+        predict({"mac_array": KNOWN["mac_array"]}, feats)
+    assert "\n" not in str(ei.value)
+
+
+def test_rows_follow_their_predecessor_unless_after_reset(cases, tmp_path: Path) -> None:
+    """A row's toggles include the transitions from the previous row's final state; marking it
+    ``after_reset`` starts it from the reset state instead (only that row changes)."""
+    camp = synthetic_campaign(KNOWN, cases[:3], tmp_path / "gls.json")
+    base = load_runs(camp).features
+    doc = json.loads(camp.read_text())
+    doc["runs"][9]["after_reset"] = True
+    camp.write_text(json.dumps(doc))
+    reset = load_runs(camp).features
+    changed = np.flatnonzero(base["sum_bit"] != reset["sum_bit"])
+    assert changed.tolist() == [9]
+    assert np.array_equal(base["mac"], reset["mac"])

@@ -35,7 +35,15 @@ def gls_rows(run_dir: Path) -> tuple[list[dict], list[str]]:
 
     model = build_model(run_dir.parents[1] / "meta.json")
     rows, problems = [], []
-    for jp in sorted((run_dir / "jobs").glob("*.json")):
+    # the plan's order is the simulation order (the per-event model carries state from one
+    # inference to the next); the run starts from reset
+    plan_path = run_dir / "plan.json"
+    order = ([run_dir / "jobs" / f"{j['name']}.json" for j in json.loads(plan_path.read_text())]
+             if plan_path.is_file() else sorted((run_dir / "jobs").glob("*.json")))
+    for jp in order:
+        if not jp.is_file():
+            problems.append(f"{jp.stem}: no result (job of the plan did not run)")
+            continue
         job = json.loads(jp.read_text())
         z = np.load(jp.with_suffix(".npz"))
         counts = z["counts"]
@@ -72,6 +80,8 @@ def gls_rows(run_dir: Path) -> tuple[list[dict], list[str]]:
                             "clock_tree": round(e["clock_tree"], 3)},
                          "total_pj": round(e["total"], 3),
                          "total_ungated_pj": round(e["total_ungated"], 3)})
+    if rows:
+        rows[0]["after_reset"] = True
     return rows, problems
 
 
@@ -84,7 +94,8 @@ def write_handoff(rows: list[dict], path: Path | None = None) -> Path:
                     "clock-gated model, see docs/energy.md",
             "runs": [{"bundle": r["bundle"], "inputs": r["inputs"], "index": r["index"],
                       "cycles": r["cycles"], "compute_cycles": r["compute_cycles"],
-                      "energy_pj": r["energy_pj"], "total_pj": r["total_pj"]} for r in rows]}
+                      "energy_pj": r["energy_pj"], "total_pj": r["total_pj"]}
+                     | ({"after_reset": True} if r.get("after_reset") else {}) for r in rows]}
     path.write_text(json.dumps(data, indent=1) + "\n")
     return path
 

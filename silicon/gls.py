@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,8 +90,26 @@ def build(sim: str, gls_netlist: Path, tag: str = "main") -> Path:
     return bs.dir
 
 
+def _watch(counter_file: Path, total: int, stop: threading.Event, every: float = 5.0) -> None:
+    """Progress bar with ETA of a running gate-level simulation: the harness appends one line
+    of counters per window (one per inference, one per bundle load) to ``counter_file``; read
+    incrementally, so polling a file of hundreds of MB stays cheap."""
+    from tqdm import tqdm
+
+    offset = 0
+    with tqdm(total=total, desc="gls", unit="window", file=sys.stderr, smoothing=0.1) as bar:
+        while not stop.wait(every):
+            if not counter_file.is_file():
+                continue
+            with open(counter_file, "rb") as fh:
+                fh.seek(offset)
+                data = fh.read()
+            offset += len(data)
+            bar.update(min(data.count(b"\n"), total - bar.n))
+
+
 def run(plan: list[dict], sim: str = "verilator", name: str = "gls", tag: str = "main",
-        netlist: Path | None = None, toggles: bool = True) -> GlsResult:
+        netlist: Path | None = None, toggles: bool = True, progress: bool = True) -> GlsResult:
     """Run the jobs of ``plan`` (name, bundle, inputs, indices) on the netlist; ``toggles``
     counts every cell output's toggles (the energy flow needs them; silicon.netlist)."""
     from tb.launch import run_test_module
@@ -113,8 +132,19 @@ def run(plan: list[dict], sim: str = "verilator", name: str = "gls", tag: str = 
            "SPARROW_GLS_META": str(meta_path),
            "PYTHONPATH": str(REPO)}
     t0 = time.time()
-    res = run_test_module(sim, bdir, "silicon.gls_test", junit, test_dir=test_dir,
-                          extra_env=env, log_file=log)
+    stop = threading.Event()
+    windows = sum(len(j["indices"]) + 1 for j in plan)      # inferences + one load per job
+    watcher = threading.Thread(target=_watch, args=(test_dir / "gls_toggles.txt", windows, stop),
+                               daemon=True)
+    if progress:
+        watcher.start()
+    try:
+        res = run_test_module(sim, bdir, "silicon.gls_test", junit, test_dir=test_dir,
+                              extra_env=env, log_file=log)
+    finally:
+        stop.set()
+        if watcher.is_alive():
+            watcher.join()
     error = res.error
     tests, failed = res.tests, res.failed
     inputs = mism = 0

@@ -93,7 +93,7 @@ JOBS: tuple[Job, ...] = (
     Job("ctrl", "mut_code7", "mutant", "code 7 refuses a table ending at the last weight word"),
     Job("ctrl", "mut_zero_skip", "mutant", "zero inputs read their weight word"),
     Job("ctrl_sched", "prove", "prove",
-        f"{BUILD}; legal tables of a small family (1..3 layers, Lout <= 4, K <= 3, Cout <= 10), "
+        f"{BUILD}; legal tables of a small family (1..2 layers, Lout <= 4, K <= 3, Cout <= 10), "
         "stream delivers the last byte within f_dly*C0*L0 cycles"),
     Job("ctrl_sched", "cover", "cover", f"{BUILD}; small legal tables, live stream"),
     Job("ctrl_sched", "mut_skip_write", "mutant", "a block's last WRITE skipped: done rises early"),

@@ -275,7 +275,11 @@ module ctrl #(
     wire [3:0] act_ln_d  = (rem_ch_d >= 9'd8) ? 4'd8 : rem_ch_d[3:0];  // a(g)
     wire       last_grp_d = (rem_ch_d <= 9'd8);
     wire       last_t_d  = (t_q == l_lout_q - 11'd1);
+`ifdef FORMAL_MUTANT_CTRL_SKIP_WRITE
+    wire       last_m_d  = ({1'b0, m_q} + 4'd2 >= act_ln_d);  // mutant: a block's last WRITE skipped
+`else
     wire       last_m_d  = ({1'b0, m_q} == act_ln_d - 4'd1);
+`endif
     wire       last_i_d  = (i_q == l_cin_q - 13'd1);
 
     genvar m;
@@ -357,14 +361,22 @@ module ctrl #(
                     state_q <= S_INIT;
                 end
                 S_INIT: begin
+`ifdef FORMAL_MUTANT_CTRL_HANG
+                    state_q <= taps_d ? S_TAP : S_INIT;  // mutant: a position without taps hangs
+`else
                     state_q <= taps_d ? S_TAP : S_DRAIN1;
+`endif
                 end
                 S_TAP: begin
                     if (last_k_d && last_i_d) begin
                         state_q <= S_DRAIN1;
                     end
                 end
+`ifdef FORMAL_MUTANT_CTRL_EXTRA_DRAIN
+                S_DRAIN1: state_q <= p1_v_q ? S_DRAIN1 : S_DRAIN2;  // mutant: one more DRAIN after taps
+`else
                 S_DRAIN1: state_q <= S_DRAIN2;
+`endif
                 S_DRAIN2: state_q <= S_FIRE;
                 S_FIRE:   state_q <= S_WRITE;
                 S_WRITE: begin
@@ -694,6 +706,270 @@ module ctrl #(
     // compared only where they are used. p2_x_q takes the activation read data in every
     // cycle (an SRAM read register, unknown until the first read); it is used only with p2_v_q.
     (* keep *) wire [7:0] f_nox_p2_x = p2_v_q ? p2_x_q : 8'd0;
+
+`ifdef FORMAL_CTRL_SCHED
+    // ------------------------------------------------------------------
+    // Schedule and bounded response (formal/ctrl_sched.sby, docs/formal.md).
+    // Environment: a legal descriptor table of a small family (every field free in its
+    // range below, f_table_ok), and an input stream that delivers the last byte within
+    // f_dly * C0*L0 LOAD cycles (f_dly a free constant 1..3: one byte within f_dly cycles).
+    // Expected busy cycles: the formula of docs §7 / golden/timing.py, restated here from
+    // the descriptor fields alone: cycles = sum over the layers of
+    // C = 1 + G * sum_t (4 + n(t)) + Cout * Lout, G = ceil(Cout/8),
+    // n(t) = Cin * |{k < K : 0 <= t*S + k - P < Lin}|.
+    // The formula is evaluated when the last input byte is taken and its parts are kept in
+    // f*_q registers (a solver cannot afford to compare two copies of it across cycles);
+    // the helpers ap_ctrl_sched_table relate the kept parts to each other and to the table.
+    // ------------------------------------------------------------------
+    localparam integer F_NL   = 2;    // NUM_LAYERS 1..F_NL
+    localparam integer F_LMAX = 4;    // conv Lin, Lout 1..F_LMAX
+    localparam integer F_KMAX = 3;    // conv K 1..F_KMAX, S 1..2, P 0..2
+    localparam integer F_CMAX = 10;   // Cout 1..F_CMAX (one or two groups)
+    localparam integer F_NT   = F_NL * F_LMAX;
+    localparam [11:0]  F_SAT  = 12'hfff;
+
+    wire [F_NL-1:0]        fl_legal;
+    wire [F_NL*16-1:0]     fl_cin, fl_lin, fl_cout, fl_lout;
+    wire [F_NL*8-1:0]      fl_k, fl_s, fl_p;
+    wire [F_NT*2-1:0]      fl_nk, fl_klo;   // per (layer, t): taps of one channel, offsets in the left padding
+    wire [F_NT*8-1:0]      fl_n;            // n(t)
+    wire [F_NL*5*12-1:0]   fl_pre;          // per layer, t = 0..4: sum over t' < min(t, Lout) of (4 + n(t'))
+    wire [F_NL*12-1:0]     fl_c;            // C of each layer
+    genvar fj, ft;
+    generate
+        for (fj = 0; fj < F_NL; fj = fj + 1) begin : g_f_layer
+            wire [DESC_W-1:0] d  = desc_i[fj*DESC_W +: DESC_W];
+            wire [DESC_W-1:0] dp = desc_i[((fj == 0) ? 0 : fj - 1)*DESC_W +: DESC_W];
+            wire        kind  = d[DESC_KIND_POS];
+            wire        ssf   = d[DESC_SSF_POS];
+            wire [7:0]  tl    = d[DESC_T_POS +: 8];
+            wire [15:0] cin   = d[DESC_CIN_POS +: 16];
+            wire [15:0] lin   = d[DESC_LIN_POS +: 16];
+            wire [15:0] cout  = d[DESC_COUT_POS +: 16];
+            wire [15:0] lout  = d[DESC_LOUT_POS +: 16];
+            wire [7:0]  k     = d[DESC_K_POS +: 8];
+            wire [7:0]  s     = d[DESC_S_POS +: 8];
+            wire [7:0]  p     = d[DESC_P_POS +: 8];
+            wire [15:0] wb    = d[DESC_W_BASE_POS +: 16];
+            wire [15:0] bb    = d[DESC_B_BASE_POS +: 16];
+            wire [15:0] pcout = dp[DESC_COUT_POS +: 16];
+            wire [15:0] plout = dp[DESC_LOUT_POS +: 16];
+            wire        last  = (fj + 1 == num_layers_i);
+            // legal (docs §6) and inside the family
+            wire conv_ok = cin >= 1 && cin <= ((fj == 0) ? 2 : F_CMAX) && lin >= 1 && lin <= F_LMAX
+                && k >= 1 && k <= F_KMAX && s >= 1 && s <= 2 && p <= 2 && lout >= 1 && lout <= F_LMAX
+                && (lout - 1) * s + k <= lin + 2 * p && lin + 2 * p < lout * s + k;
+            wire dense_ok = cin >= 1 && cin <= ((fj == 0) ? 4 : 4 * F_CMAX) && lin == 1 && lout == 1
+                && k == 1 && s == 1 && p == 0;
+            wire chain_ok = (fj == 0) || (kind ? cin == pcout * plout : (cin == pcout && lin == plout));
+            assign fl_legal[fj] = (kind ? dense_ok : conv_ok) && cout >= 1 && cout <= F_CMAX && chain_ok
+                && (last || ssf) && (!ssf || tl != 0) && wb <= 1024 && bb <= 64
+                && (!last || cout * lout <= 16);
+            assign fl_cin[fj*16 +: 16]  = cin;
+            assign fl_lin[fj*16 +: 16]  = lin;
+            assign fl_cout[fj*16 +: 16] = cout;
+            assign fl_lout[fj*16 +: 16] = lout;
+            assign fl_k[fj*8 +: 8] = k;
+            assign fl_s[fj*8 +: 8] = s;
+            assign fl_p[fj*8 +: 8] = p;
+            // fields narrowed to the family's ranges below (lossless where f_table_ok holds)
+            assign fl_pre[(fj*5)*12 +: 12] = 12'd0;
+            for (ft = 0; ft < F_LMAX; ft = ft + 1) begin : g_f_pos
+                reg [1:0] nk, klo;
+                always @(*) begin : f_taps
+                    integer ki;
+                    reg [3:0] tk;                  // t*S + k
+                    nk  = 2'd0;
+                    klo = 2'd0;
+                    tk  = ft * s[1:0];
+                    for (ki = 0; ki < F_KMAX; ki = ki + 1) begin
+                        if (ki < k[1:0] && tk >= {2'd0, p[1:0]} && tk < {1'b0, lin[2:0]} + {2'd0, p[1:0]})
+                            nk = nk + 2'd1;
+                        if (ki < k[1:0] && tk < {2'd0, p[1:0]}) klo = klo + 2'd1;
+                        tk = tk + 4'd1;
+                    end
+                end
+                wire [7:0] n = cin[5:0] * nk;
+                assign fl_nk[(fj*F_LMAX+ft)*2 +: 2]  = nk;
+                assign fl_klo[(fj*F_LMAX+ft)*2 +: 2] = klo;
+                assign fl_n[(fj*F_LMAX+ft)*8 +: 8]   = n;
+                assign fl_pre[(fj*5+ft+1)*12 +: 12] = fl_pre[(fj*5+ft)*12 +: 12]
+                                                    + ((ft < lout[2:0]) ? 12'd4 + {4'd0, n} : 12'd0);
+            end
+            wire [11:0] row = fl_pre[(fj*5+4)*12 +: 12];
+            assign fl_c[fj*12 +: 12] = 12'd1 + ((cout[3:0] > 4'd8) ? row + row : row)
+                                     + {5'd0, cout[3:0]} * {5'd0, lout[2:0]};
+        end
+    endgenerate
+
+    wire f_table_ok = num_layers_i >= 4'd1 && num_layers_i <= F_NL
+                   && fl_legal[0] && (num_layers_i < 4'd2 || fl_legal[1]);
+    wire [11:0] f_total_d = fl_c[11:0] + ((num_layers_i >= 4'd2) ? fl_c[23:12] : 12'd0);
+    always @(*) assume (f_table_ok);
+
+    // the live stream: the last input byte within f_dly * C0*L0 LOAD cycles
+    (* anyconst *) reg [1:0] f_dly;
+    wire [11:0] f_lb_d = {4'd0, {6'd0, f_dly} * ({5'd0, fl_cin[2:0]} * {5'd0, fl_lin[2:0]})};  // C0, L0 <= 4
+
+    // the formula's parts, kept from the cycle the last input byte is taken
+    reg [F_NT*2-1:0]    fq_nk_q, fq_klo_q;
+    reg [F_NT*8-1:0]    fq_n_q;
+    reg [F_NL*5*12-1:0] fq_pre_q;
+    reg [F_NL*12-1:0]   fq_c_q;
+    reg [11:0]          f_tot_q, f_lb_q;
+
+    // the run: cycle number from the cycle after the last input byte
+    reg        f_run_q = 1'b0;
+    reg [11:0] f_cyc_q = 12'd0;
+    // bounded response: cycles since the start was taken, LOAD cycles, dwell in one state
+    reg [11:0] f_wd_q = 12'd0, f_ld_q = 12'd0, f_dw_q = 12'd0;
+    reg [3:0]  f_st_q = S_IDLE;
+    wire [11:0] f_dwell_d = (state_q != f_st_q) ? 12'd0 : (f_dw_q == F_SAT) ? F_SAT : f_dw_q + 12'd1;
+    always @(posedge clk) begin
+        if (!rst_n || abort_i) begin
+            f_run_q <= 1'b0;
+        end else if (state_q == S_LOAD && load_last_i) begin
+            f_run_q  <= 1'b1;
+            f_cyc_q  <= 12'd0;
+            f_tot_q  <= f_total_d;
+            f_lb_q   <= f_lb_d;
+            fq_nk_q  <= fl_nk;
+            fq_klo_q <= fl_klo;
+            fq_n_q   <= fl_n;
+            fq_pre_q <= fl_pre;
+            fq_c_q   <= fl_c;
+        end else begin
+            if (idle_o) f_run_q <= 1'b0;
+            if (f_cyc_q != F_SAT) f_cyc_q <= f_cyc_q + 12'd1;
+        end
+        if (start_go_d) begin
+            f_wd_q <= 12'd0;
+            f_ld_q <= 12'd0;
+        end else begin
+            if (!idle_o && f_wd_q != F_SAT) f_wd_q <= f_wd_q + 12'd1;
+            if (state_q == S_LOAD && f_ld_q != F_SAT) f_ld_q <= f_ld_q + 12'd1;
+        end
+        f_st_q <= state_q;
+        f_dw_q <= f_dwell_d;
+    end
+    always @(*) begin
+        assume (f_dly != 2'd0);
+        if (state_q == S_LOAD && f_ld_q + 12'd1 >= f_lb_d) assume (load_last_i);
+    end
+
+    // the kept parts are the formula's, on the table of the run
+    reg f_table_kept;
+    always @(*) begin : f_kept
+        integer j, t;
+        reg [11:0] pre;
+        f_table_kept = (fq_nk_q == fl_nk) && (fq_klo_q == fl_klo)
+                    && (f_tot_q == fq_c_q[11:0] + ((num_layers_i >= 4'd2) ? fq_c_q[23:12] : 12'd0))
+                    && (f_lb_q == f_lb_d);
+        for (j = 0; j < F_NL; j = j + 1) begin
+            f_table_kept = f_table_kept && fq_pre_q[(j*5)*12 +: 12] == 12'd0
+                && fq_c_q[j*12 +: 12] == 12'd1 + ((fl_cout[j*16 +: 4] > 4'd8)
+                       ? fq_pre_q[(j*5+4)*12 +: 12] + fq_pre_q[(j*5+4)*12 +: 12] : fq_pre_q[(j*5+4)*12 +: 12])
+                   + {8'd0, fl_cout[j*16 +: 4]} * {9'd0, fl_lout[j*16 +: 3]};
+            for (t = 0; t < F_LMAX; t = t + 1)
+                f_table_kept = f_table_kept
+                    && fq_n_q[(j*F_LMAX+t)*8 +: 8] == fl_cin[j*16 +: 6] * fq_nk_q[(j*F_LMAX+t)*2 +: 2]
+                    && fq_pre_q[(j*5+t+1)*12 +: 12] == fq_pre_q[(j*5+t)*12 +: 12]
+                       + ((t < fl_lout[j*16 +: 3]) ? 12'd4 + {4'd0, fq_n_q[(j*F_LMAX+t)*8 +: 8]} : 12'd0);
+        end
+    end
+
+    // walker position -> cycle number by docs §7 (layer_q, group 8g = ch_base_q, t_q, i_q, kc_q, m_q)
+    wire        f_l1    = layer_q[0];                       // layer 0 or 1
+    wire [2:0]  f_tl_d  = {f_l1, t_q[1:0]};                 // (layer, t) entry, t < 4
+    wire [15:0] fc_cin  = f_l1 ? fl_cin[31:16]  : fl_cin[15:0];
+    wire [15:0] fc_lin  = f_l1 ? fl_lin[31:16]  : fl_lin[15:0];
+    wire [15:0] fc_cout = f_l1 ? fl_cout[31:16] : fl_cout[15:0];
+    wire [15:0] fc_lout = f_l1 ? fl_lout[31:16] : fl_lout[15:0];
+    wire [7:0]  fc_k    = f_l1 ? fl_k[15:8] : fl_k[7:0];
+    wire [7:0]  fc_s    = f_l1 ? fl_s[15:8] : fl_s[7:0];
+    wire [7:0]  fc_p    = f_l1 ? fl_p[15:8] : fl_p[7:0];
+    wire [11:0] f_base_d = f_l1 ? fq_c_q[11:0] : 12'd0;                           // B: first cycle of the layer
+    wire [11:0] f_row_d  = fq_pre_q[({2'd0, f_l1} * 5 + 4)*12 +: 12];            // sum over t of (4 + n(t))
+    wire [11:0] f_pre_d  = fq_pre_q[({2'd0, f_l1} * 5 + {1'b0, t_q[1:0]})*12 +: 12];   // t' < t_q
+    wire [11:0] f_n_d    = {4'd0, fq_n_q[f_tl_d*8 +: 8]};                         // n(t_q)
+    wire [1:0]  f_nk_d   = fq_nk_q[f_tl_d*2 +: 2];
+    wire [1:0]  f_klo_d  = fq_klo_q[f_tl_d*2 +: 2];
+    wire [11:0] f_rc_d = fc_cout[11:0] - {3'd0, ch_base_q};                     // Cout - 8g
+    wire [11:0] f_a_d  = (f_rc_d >= 12'd8) ? 12'd8 : f_rc_d;                    // a(g)
+    reg  [11:0] f_blk_d;   // cycle inside the block (0 = INIT)
+    always @(*) begin
+        case (state_q)
+            S_TAP:    f_blk_d = 12'd1 + {6'd0, i_q[5:0]} * {10'd0, f_nk_d} + ({6'd0, kc_q} - {10'd0, f_klo_d});
+            S_DRAIN1: f_blk_d = 12'd1 + f_n_d;
+            S_DRAIN2: f_blk_d = 12'd2 + f_n_d;
+            S_FIRE:   f_blk_d = 12'd3 + f_n_d;
+            S_WRITE:  f_blk_d = 12'd4 + f_n_d + {9'd0, m_q};
+            default:  f_blk_d = 12'd0;
+        endcase
+    end
+    wire [11:0] f_pos_d = f_base_d + ((state_q == S_SETUP) ? 12'd0                 // group g = 0 or 1
+                        : 12'd1 + ((ch_base_q != 9'd0) ? f_row_d + {6'd0, fc_lout[2:0], 3'd0} : 12'd0)
+                          + f_pre_d + {10'd0, t_q[1:0]} * {8'd0, f_a_d[3:0]} + f_blk_d);
+
+    wire [12:0] f_nl_d   = {9'd0, num_layers_i};
+    wire [12:0] f_bound_d = f_nl_d + (compute_d ? {1'b0, f_lb_q} + {1'b0, f_tot_q}
+                                                : {1'b0, f_lb_d} + {1'b0, f_total_d});
+    wire        f_tap_ok = {1'b0, i_q} < fc_cin[13:0] && {2'd0, kc_q} < fc_k
+                        && {1'b0, t_q} * fc_s[5:0] + {6'd0, kc_q} >= {7'd0, fc_p[4:0]}
+                        && {1'b0, t_q} * fc_s[5:0] + {6'd0, kc_q} < fc_lin[11:0] + {7'd0, fc_p[4:0]};
+    always @(*) begin
+        if (f_past_q) begin
+            // helpers of the induction, each a fact of its own
+            if (compute_d) ap_ctrl_sched_table: assert (f_table_kept);
+            if (compute_d && state_q != S_SETUP)
+                ap_ctrl_sched_regs: assert (l_cin_q == fc_cin[12:0] && l_lin_q == fc_lin[10:0]
+                    && l_cout_q == fc_cout[8:0] && l_lout_q == fc_lout[10:0] && l_k_q == fc_k[5:0]
+                    && l_s_q == fc_s[5:0] && l_p_q == fc_p[4:0]
+                    && l_last_q == ({1'b0, layer_q} + 4'd1 == num_layers_i));
+            ap_ctrl_sched_walk: assert (state_q <= S_WRITE
+                && (!compute_d || {1'b0, layer_q} < num_layers_i)
+                && (state_q != S_LOAD || layer_q == 3'd0)
+                && ((state_q != S_CHECK && state_q != S_LOAD) || !f_run_q)
+                && (!compute_d || state_q == S_SETUP
+                    || (ch_base_q[2:0] == 3'd0 && {7'd0, ch_base_q} < fc_cout && {5'd0, t_q} < fc_lout
+                        && pos_q == {2'd0, t_q} * {7'd0, fc_s[5:0]} - {8'd0, fc_p[4:0]}))
+                && (state_q != S_INIT || i_q == 13'd0)
+                && (state_q != S_TAP || f_tap_ok)
+                && (state_q != S_WRITE || {9'd0, m_q} < f_a_d));
+            if (compute_d) ap_ctrl_sched_pos: assert (f_cyc_q == f_pos_d);
+            // the schedule: busy in cycles 0 .. cycles-1 after the last input, done rises in cycle `cycles`
+            if (compute_d) ap_ctrl_sched_busy: assert (f_run_q && f_cyc_q < f_tot_q);
+            if ((done_o && !f_done_q) || (f_run_q && idle_o))
+                ap_ctrl_sched_done: assert (f_run_q && idle_o && done_o && f_cyc_q == f_tot_q);
+            // bounded response: the run is back in IDLE within NUM_LAYERS + f_dly*C0*L0 + cycles
+            // cycles of the start, and no state outlasts its own bound
+            ap_ctrl_live_wd: assert ((state_q != S_CHECK || (f_wd_q == {9'd0, layer_q} && {1'b0, layer_q} < num_layers_i
+                                                    && f_ld_q == 12'd0))
+                && (state_q != S_LOAD || ({1'b0, f_wd_q} == f_nl_d + {1'b0, f_ld_q} && f_ld_q < f_lb_d))
+                && (!compute_d || ({1'b0, f_wd_q} == f_nl_d + {1'b0, f_ld_q} + {1'b0, f_cyc_q}
+                                   && f_ld_q >= 12'd1 && f_ld_q <= f_lb_q)));
+            if (!idle_o) ap_ctrl_live_run: assert ({1'b0, f_wd_q} < f_bound_d);
+            ap_ctrl_live_state: assert (
+                   ((state_q != S_SETUP && state_q != S_INIT && state_q != S_DRAIN1 && state_q != S_DRAIN2
+                     && state_q != S_FIRE) || f_dwell_d == 12'd0)
+                && (state_q != S_CHECK || (f_dwell_d == {9'd0, layer_q} && {1'b0, layer_q} < num_layers_i))
+                && (state_q != S_LOAD || (f_dwell_d == f_ld_q && f_ld_q < f_lb_d))
+                && (state_q != S_TAP || (f_dwell_d == f_blk_d - 12'd1 && f_dwell_d < f_n_d))
+                && (state_q != S_WRITE || (f_dwell_d == {9'd0, m_q} && {9'd0, m_q} < f_a_d)));
+        end
+    end
+    always @(*) if (f_past_q) begin
+        cv_ctrl_sched_table: cover (state_q == S_SETUP && layer_q == 3'd1);
+        cv_ctrl_sched_regs: cover (state_q == S_INIT && layer_q == 3'd1);
+        cv_ctrl_sched_walk: cover (state_q == S_TAP && i_q == 13'd1 && kc_q == 6'd1);
+        cv_ctrl_sched_pos: cover (state_q == S_WRITE && ch_base_q == 9'd8);
+        cv_ctrl_sched_busy: cover (busy_o && layer_q == 3'd1 && f_cyc_q + 12'd1 == f_tot_q);
+        cv_ctrl_sched_done: cover (f_run_q && idle_o && f_nl_q == 4'd2);
+        cv_ctrl_live_wd: cover (state_q == S_LOAD && f_ld_q == 12'd2);
+        cv_ctrl_live_run: cover (!idle_o && {1'b0, f_wd_q} + 13'd1 == f_bound_d);
+        cv_ctrl_live_state: cover (state_q == S_TAP && f_dwell_d + 12'd1 == f_n_d && f_n_d >= 12'd4);
+    end
+`endif
 `endif
 endmodule
 

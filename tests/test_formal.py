@@ -158,3 +158,18 @@ def test_reuse_only_fresh_finished_results(tmp_path: Path) -> None:
     os.utime(workdir / "config.sby")
     (workdir / "status").write_text("ERROR\n")
     assert run.reusable(job, tmp_path) is None  # not a finished result
+
+
+def test_ctrl_sched_mutants_fail_on_their_property(tmp_path: Path) -> None:
+    """The schedule and bounded-response checks of ctrl can fail: a skipped WRITE breaks
+    ap_ctrl_sched_done, a hang in INIT breaks ap_ctrl_live_state (each job keeps only that one)."""
+    build = tmp_path / "b"
+    proc = subprocess.run([sys.executable, "-m", "formal.run", "--only", "ctrl_sched:mut_skip_write",
+                           "ctrl_sched:mut_hang", "--out", str(tmp_path / "r"), "--build", str(build)],
+                          cwd=REPO, capture_output=True, text=True, check=False, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    expect = {"mut_skip_write": "ap_ctrl_sched_done", "mut_hang": "ap_ctrl_live_state"}
+    for task, prop in expect.items():
+        job = next(j for j in run.JOBS if j.name == f"ctrl_sched:{task}")
+        res = run.parse_workdir(job, build / f"ctrl_sched_{task}", 0.0)
+        assert res.status == "FAIL" and res.asserts == {prop: "fail"}, (task, res.asserts)

@@ -61,7 +61,9 @@ def _cec(aig: Path, log: Path, seconds: int, conflicts: int | None = None) -> st
                            stdout=fh, stderr=subprocess.STDOUT, timeout=seconds + 60,
                            check=False)
     except subprocess.TimeoutExpired:
-        pass
+        with open(log, "a") as fh:              # ABC's buffered output is lost when killed
+            fh.write(f"\nkilled after {seconds + 60} s wall clock (ABC -T {seconds} not "
+                     f"reached: loaded machine); no verdict\n")
     return _abc_verdict(log.read_text(), seconds)
 
 
@@ -114,7 +116,7 @@ def prove_cofactors(aig: Path, numbers: list[int], log: Path, seconds: int, jobs
 
 
 def equiv(netlist: Path | None = None, log: Path | None = None,
-          top: str = "sparrow_top", abc_seconds: int = 480, undef: str = "resolve") -> dict:
+          top: str = "sparrow_top", abc_seconds: int = 120, undef: str = "resolve") -> dict:
     """RTL == netlist (memories black-boxed on both sides), docs/energy.md §2: silicon/equiv.ys
     pairs the signals by name (equiv_make), silicon/equiv_cut.py cuts the pair at the matched
     registers into combinational miters (one per instance, the mac lanes apart), ABC's

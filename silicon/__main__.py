@@ -46,12 +46,84 @@ def _template(name: str, top: str, out: Path) -> str:
     return text.replace("build/silicon/", f"{out}/")
 
 
+def _abc_verdict(text: str, seconds: int) -> str:
+    """The verdict of one ``&cec -m`` run from its output."""
+    return ("proven" if "Networks are equivalent" in text else
+            "counterexample" if "NOT EQUIVALENT" in text else f"undecided in {seconds} s")
+
+
+def _cec(aig: Path, log: Path, seconds: int, conflicts: int | None = None) -> str:
+    """ABC ``&cec -m`` (SAT sweeping) on the single-output miter ``aig``; output in ``log``."""
+    limit = f" -C {conflicts}" if conflicts else ""
+    try:
+        with open(log, "w") as fh:
+            subprocess.run(["yosys-abc", "-c", f"&r {aig}; &ps; &cec -m{limit} -T {seconds}"],
+                           stdout=fh, stderr=subprocess.STDOUT, timeout=seconds + 60,
+                           check=False)
+    except subprocess.TimeoutExpired:
+        with open(log, "a") as fh:              # ABC's buffered output is lost when killed
+            fh.write(f"\nkilled after {seconds + 60} s wall clock (ABC -T {seconds} not "
+                     f"reached: loaded machine); no verdict\n")
+    return _abc_verdict(log.read_text(), seconds)
+
+
+def prove_cofactors(aig: Path, numbers: list[int], log: Path, seconds: int, jobs: int = 2,
+                    values: list[int] | None = None) -> tuple[str, dict]:
+    """Prove the miter ``aig`` by cofactoring on its inputs ``numbers`` (bit i of the value
+    drives input numbers[i]): every assignment (or only ``values``) gets its own constant-
+    input copy proven by ``_cec``; all proven => the miter is proven (Shannon expansion).
+    Stops at the first counterexample. Returns (verdict, per-value verdicts and seconds);
+    the per-cofactor ABC outputs are appended to ``log``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from silicon import equiv_cut
+
+    a = equiv_cut.read_aiger(aig)
+    todo = list(range(1 << len(numbers))) if values is None else list(values)
+    stop = []
+    per: dict[int, tuple[str, float]] = {}
+
+    def one(v: int) -> None:
+        if stop:
+            return
+        f = aig.with_name(f"{aig.stem}.cof{v}.aig")
+        flog = aig.with_name(f"{aig.stem}.cof{v}.log")
+        equiv_cut.write_cofactor(a, f, {n: (v >> i) & 1 for i, n in enumerate(numbers)})
+        t = time.time()
+        verdict = _cec(f, flog, seconds, conflicts=10000)
+        per[v] = (verdict, round(time.time() - t, 2))
+        if verdict == "counterexample":
+            stop.append(v)
+        f.unlink()
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(one, todo))
+    with open(log, "w") as fh:
+        for v in sorted(per):
+            flog = aig.with_name(f"{aig.stem}.cof{v}.log")
+            fh.write(f"=== cofactor {v}: {per[v][0]} ({per[v][1]} s)\n" + flog.read_text())
+            flog.unlink()
+    verdicts = {v: r[0] for v, r in per.items()}
+    if stop:
+        verdict = "counterexample"
+    elif len(per) == len(todo) and all(x == "proven" for x in verdicts.values()):
+        verdict = "proven"
+    else:
+        bad = sorted(v for v, x in verdicts.items() if x != "proven")
+        verdict = f"undecided in {seconds} s (cofactors {bad[:8]})"
+    return verdict, {"cofactors": len(todo), "failing": sorted(stop), "seconds_max": max(
+        (r[1] for r in per.values()), default=0.0), "verdicts": verdicts}
+
+
 def equiv(netlist: Path | None = None, log: Path | None = None,
-          top: str = "sparrow_top", abc_seconds: int = 480) -> dict:
+          top: str = "sparrow_top", abc_seconds: int = 120, undef: str = "resolve") -> dict:
     """RTL == netlist (memories black-boxed on both sides), docs/energy.md §2: silicon/equiv.ys
     pairs the signals by name (equiv_make), silicon/equiv_cut.py cuts the pair at the matched
-    registers into combinational miters (the mac lanes apart), ABC's ``&cec`` proves each.
-    FlowError names the log when a proof fails or runs out of ``abc_seconds`` (per miter)."""
+    registers into combinational miters (one per instance, the mac lanes apart), ABC's
+    ``&cec`` proves each; the mac lanes cofactored on their shared activation (256 miters).
+    The RTL's x constants are resolved as the synthesis does (``undef``, equiv_cut).
+    FlowError names the log when a proof fails or runs out of ``abc_seconds`` (per miter, per
+    cofactor)."""
     from silicon import equiv_cut
 
     check_tool("yosys")
@@ -76,33 +148,36 @@ def equiv(netlist: Path | None = None, log: Path | None = None,
     secs["yosys_pair"] = round(time.time() - t0, 1)
     t1 = time.time()
     try:
-        groups = equiv_cut.split(js, f"{work}.miter")
+        groups = equiv_cut.split(js, f"{work}.miter", top=top, undef=undef)
     except equiv_cut.CutError as exc:
         raise FlowError(f"equivalence NOT proven: {exc}; log {rel(log)}") from None
     secs["cut"] = round(time.time() - t1, 1)
     verdicts: dict[str, str] = {}
+    cof_info: dict[str, dict] = {}
     for g, c in groups.items():
         t1 = time.time()
         aig = Path(f"{work}.miter.{g}.aig")
+        amap = Path(f"{work}.miter.{g}.map")
         Path(f"{work}.aig.{g}.ys").write_text(
-            f"read_json {work}.miter.{g}.json\nhierarchy -top miter\naigmap\nwrite_aiger {aig}\n")
+            f"read_json {work}.miter.{g}.json\nhierarchy -top miter\naigmap\n"
+            f"write_aiger -map {amap} {aig}\n")
         run_step(f"equivalence check (yosys miter {g} to AIGER)",
                  ["yosys", "-q", f"{work}.aig.{g}.ys"], Path(f"{work}.aig.{g}.out"))
         secs[f"aiger_{g}"] = round(time.time() - t1, 1)
         t1 = time.time()
         abc_log = Path(f"{work}.abc.{g}.log")
-        try:
-            with open(abc_log, "w") as fh:
-                subprocess.run(["yosys-abc", "-c", f"&r {aig}; &ps; &cec -m -T {abc_seconds}"],
-                               stdout=fh, stderr=subprocess.STDOUT, timeout=abc_seconds + 60,
-                               check=False)
-        except subprocess.TimeoutExpired:
-            pass
+        if c.cofactor:
+            try:
+                nums = equiv_cut.input_numbers(amap, c.cofactor)
+            except equiv_cut.CutError as exc:
+                raise FlowError(f"equivalence NOT proven: {exc}; log {rel(log)}") from None
+            verdicts[g], info = prove_cofactors(aig, nums, abc_log, abc_seconds)
+            cof_info[g] = {"variables": [f"{p}[{b}]" for p, b in c.cofactor],
+                           "cofactors": info["cofactors"], "seconds_max": info["seconds_max"],
+                           "counterexample_cofactors": info["failing"]}
+        else:
+            verdicts[g] = _cec(aig, abc_log, abc_seconds)
         secs[f"abc_{g}"] = round(time.time() - t1, 1)
-        text = abc_log.read_text()
-        verdicts[g] = ("proven" if "Networks are equivalent" in text else
-                       "counterexample" if "NOT EQUIVALENT" in text else
-                       f"undecided in {abc_seconds} s")
     bad = {g: v for g, v in verdicts.items() if v != "proven"}
     covered = set().union(*(c.covered for c in groups.values()))
     summ = next(iter(groups.values())).summary()
@@ -113,8 +188,11 @@ def equiv(netlist: Path | None = None, log: Path | None = None,
                 free_undef_bits=sum(c.free_undef for c in groups.values()))
     res = {"equivalent": not bad,
            "method": "equiv_make name pairing, register-correspondence cut to combinational "
-                     "miters (silicon/equiv_cut.py), ABC &cec (yosys-abc)",
-           **summ, "verdicts": verdicts, "abc_seconds_per_miter": abc_seconds,
+                     "miters per instance (silicon/equiv_cut.py), RTL x constants resolved as "
+                     f"the synthesis does ({undef}), ABC &cec -m (yosys-abc); mac lanes "
+                     "cofactored on the activation",
+           **summ, "verdicts": verdicts, "cofactoring": cof_info,
+           "abc_seconds_per_miter": abc_seconds,
            "seconds": round(time.time() - t0, 1), "seconds_by_step": secs, "log": rel(log)}
     if netlist == BUILD / "netlist.v" and top == "sparrow_top":
         REPORTS.mkdir(parents=True, exist_ok=True)
@@ -123,7 +201,7 @@ def equiv(netlist: Path | None = None, log: Path | None = None,
         g = sorted(bad)[0]
         raise FlowError(
             "equivalence NOT proven: " + ", ".join(
-                f"{k} ({len(groups[k].obligations)} obligations) {v}" for k, v in verdicts.items())
+                f"{k} ({len(groups[k].obligations)} obligations) {v}" for k, v in bad.items())
             + f"; log {rel(Path(f'{work}.abc.{g}.log'))}")
     js.unlink()                            # large: kept only when the proof fails (diagnosis)
     return res

@@ -60,6 +60,9 @@ class Cut:
     gate_cells: int = 0                           # netlist cell instances in the equiv module
     gate_cells_covered: int = 0                   # ... in the fan-in of some obligation
     covered: set = field(default_factory=set)     # those instances
+    undef_mux: int = 0                            # RTL x mux inputs resolved to the other input
+    undef_zero: int = 0                           # other RTL x bits resolved to 0
+    cofactor: list = field(default_factory=list)  # miter inputs (port, bit) to cofactor on
 
     def summary(self) -> dict:
         """The figures for reports/energy/equiv.json."""
@@ -68,7 +71,8 @@ class Cut:
                 "unmatched_gold_flops": self.unmatched_gold,
                 "unmatched_gate_flops": self.unmatched_gate, "free_undef_bits": self.free_undef,
                 "dropped_dangling": len(self.dropped), "trivial": self.trivial,
-                "netlist_cells": self.gate_cells, "netlist_cells_covered": self.gate_cells_covered}
+                "netlist_cells": self.gate_cells, "netlist_cells_covered": self.gate_cells_covered,
+                "undef_resolved_mux": self.undef_mux, "undef_resolved_zero": self.undef_zero}
 
 
 def gate_instance(cell_name: str) -> str | None:
@@ -98,15 +102,45 @@ def _gate(a, b, typ: str, y: int) -> dict:
 
 
 def cut(design: dict, top: str = "equiv", dual: bool = False,
-        select: Callable[[str], bool] | None = None) -> Cut:
+        select: Callable[[str], bool] | None = None, undef: str = "resolve") -> Cut:
     """The combinational miter of module ``top`` of a yosys JSON design; ``dual`` writes one
     output pair (gold, gate) per obligation instead of the single ``trigger`` (diagnosis);
-    ``select`` keeps only the obligations whose signal name it accepts."""
-    return _builder(design, top, dual)(select)
+    ``select`` keeps only the obligations whose signal name it accepts; ``undef`` is the
+    treatment of the RTL's undefined constants (``_resolve_undef``: "resolve", or "free")."""
+    return _builder(design, top, dual, undef)(select)
 
 
-def _builder(design: dict, top: str, dual: bool) -> Callable:
+def _resolve_undef(c: dict, conns: dict, undef_bits: dict, resolved: dict) -> dict:
+    """Resolve the RTL's don't-cares (``x``: out-of-range part selects, the x-filled rows of
+    yosys's $shiftx/$shift maps) in one gold cell the way the synthesis does (yosys
+    ``opt_expr -mux_undef`` then ``setundef -zero``): a ``$_MUX_`` data input that is
+    undefined takes the other data input (the mux then passes that input through); any other
+    undefined bit is 0. The gold side is then one refinement of the RTL's don't-cares, and
+    proving the netlist equal to it proves that the netlist is a legal implementation of the
+    RTL. ``conns`` has the fresh free bits ``fix`` made for the x constants (``undef_bits``)."""
+    def is_x(b) -> bool:
+        return undef_bits.get(b) == "undef constant"
+
+    out = dict(conns)
+    if c["type"] == "$_MUX_":
+        a, b = out["A"][0], out["B"][0]
+        if is_x(a) and not is_x(b):
+            out["A"] = [b]
+            resolved["mux"] += 1
+        elif is_x(b) and not is_x(a):
+            out["B"] = [a]
+            resolved["mux"] += 1
+    for p, bits in out.items():
+        if c["port_directions"][p] == "input" and any(is_x(b) for b in bits):
+            out[p] = ["0" if is_x(b) else b for b in bits]
+            resolved["zero"] += sum(1 for b in bits if is_x(b))
+    return out
+
+
+def _builder(design: dict, top: str, dual: bool, undef: str = "resolve") -> Callable:
     """Analyse the equiv module once; return build(select) -> Cut."""
+    if undef not in ("resolve", "free"):
+        raise CutError(f"undef must be 'resolve' or 'free', not {undef!r}")
     if top not in design.get("modules", {}):
         raise CutError(f"module {top!r} missing from the JSON design")
     mod = design["modules"][top]
@@ -246,15 +280,34 @@ def _builder(design: dict, top: str, dual: bool) -> Callable:
         return bit
 
     base_cells: dict[str, dict] = {}
+    resolved = {"mux": 0, "zero": 0}
     for cname, c in cells.items():
         if c["type"] in COMB:
+            conns = {p: ([fix(b) for b in bits] if c["port_directions"][p] == "input" else bits)
+                     for p, bits in c["connections"].items()}
+            if undef == "resolve" and not cname.endswith("_gate"):
+                conns = _resolve_undef(c, conns, undef_bits, resolved)
             base_cells[cname] = {
                 "hide_name": 1, "type": c["type"], "parameters": {}, "attributes": {},
-                "port_directions": c["port_directions"],
-                "connections": {p: ([fix(b) for b in bits]
-                                    if c["port_directions"][p] == "input" else bits)
-                                for p, bits in c["connections"].items()}}
-    def build(select) -> Cut:
+                "port_directions": c["port_directions"], "connections": conns}
+    net_bits = {n: net["bits"] for n, net in mod["netnames"].items()}
+
+    def inputs_of(net: str) -> list[tuple[str, int]]:
+        """The miter inputs (port name, bit) that gold net ``net`` is, bit by bit (CutError if
+        a bit is not a miter input: then it cannot be cofactored)."""
+        if net not in net_bits:
+            raise CutError(f"net {net} (cofactor variable) missing from the equiv module")
+        where = {b: (n, i) for n, bits in inputs.items() for i, b in enumerate(bits)
+                 if isinstance(b, int)}
+        out = []
+        for b in net_bits[net]:
+            r = res(b)
+            if r not in where:
+                raise CutError(f"bit {names.get(r, r)} of {net} is not a miter input")
+            out.append(where[r])
+        return out
+
+    def build(select, cofactor_net: str | None = None) -> Cut:
         nonlocal next_bit
         out_cells = dict(base_cells)
         obl_names: list[str] = []
@@ -328,7 +381,9 @@ def _builder(design: dict, top: str, dual: bool) -> Callable:
                    unmatched_gold=sorted(unmatched_gold), unmatched_gate=sorted(unmatched_gate),
                    free_undef=free_undef, dropped=dropped, trivial=trivial,
                    gate_cells=len(all_inst), gate_cells_covered=len(cov_inst & all_inst),
-                   covered=cov_inst & all_inst)
+                   covered=cov_inst & all_inst, undef_mux=resolved["mux"],
+                   undef_zero=resolved["zero"],
+                   cofactor=inputs_of(cofactor_net) if cofactor_net else [])
 
     return build
 
@@ -340,19 +395,120 @@ def main(src: Path, dst: Path, dual: bool = False) -> Cut:
     return c
 
 
-def group_of(label: str) -> str:
-    """Miter group of an obligation: the multiply-accumulate lanes (hard for SAT: the
-    multipliers) apart from the rest, so that each is proven and reported on its own."""
-    return "mac" if label.startswith("u_mac.") else "rest"
+def mac_prefix(top: str) -> str | None:
+    """Name prefix of the multiply-accumulate obligations when ``top`` is checked (None: no
+    mac_array in it)."""
+    return {"sparrow_top": "u_mac.", "mac_array": ""}.get(top)
 
 
-def split(src: Path, dst_stem: str) -> dict[str, Cut]:
-    """One miter per obligation group (``group_of``), written to <dst_stem>.<group>.json."""
-    build = _builder(json.loads(Path(src).read_text()), "equiv", False)
+def group_of(label: str, mac: str | None = "u_mac.") -> str:
+    """Miter group of an obligation: ``mac`` (the multiply-accumulate lanes, names starting
+    with ``mac``, proven by cofactoring on the activation), else the instance the signal
+    belongs to (``u_ctrl``, ``g_act[0]``, ...), else ``top``: each group is one miter with
+    its own fan-in cone, proven and reported on its own."""
+    if mac is not None and label.startswith(mac):
+        return "mac"
+    name = label.split(" ")[0]
+    return name.split(".")[0] if "." in name else "top"
+
+
+def split(src: Path, dst_stem: str, top: str = "sparrow_top",
+          undef: str = "resolve") -> dict[str, Cut]:
+    """One miter per obligation group (``group_of``), written to <dst_stem>.<group>.json; the
+    mac group's Cut names its cofactor variables (the bits of the lanes' activation x_i)."""
+    build = _builder(json.loads(Path(src).read_text()), "equiv", False, undef)
     labels = build(None).obligations
+    mac = mac_prefix(top)
     out = {}
-    for g in sorted({group_of(x) for x in labels}, key=lambda g: (g == "mac", g)):
-        c = build(lambda x, g=g: group_of(x) == g)
+    for g in sorted({group_of(x, mac) for x in labels}, key=lambda g: (g == "mac", g)):
+        c = build(lambda x, g=g: group_of(x, mac) == g,
+                  cofactor_net=f"{mac}x_i" if g == "mac" else None)
         Path(f"{dst_stem}.{g}.json").write_text(json.dumps(c.miter))
         out[g] = c
     return out
+
+
+# --- cofactoring of a binary AIGER miter (python -m silicon equiv, the mac group) ----------
+
+@dataclass
+class Aiger:
+    """A combinational binary AIGER file (aig M I L O A), kept as literals."""
+    header: tuple[int, int, int, int, int]
+    latches: list[bytes]
+    outputs: list[int]
+    ands: list[tuple[int, int]]                   # (rhs0, rhs1) of AND k, lhs = 2*(I+L+k+1)
+    tail: bytes                                   # symbol table and comments
+
+
+def read_aiger(path: Path) -> Aiger:
+    """Parse a binary AIGER file (as yosys write_aiger writes it)."""
+    data = Path(path).read_bytes()
+    nl = data.index(b"\n")
+    hdr = data[:nl].split()
+    if not hdr or hdr[0] != b"aig" or len(hdr) < 6:
+        raise CutError(f"{path}: not a binary AIGER file")
+    m, i, l, o, a = (int(x) for x in hdr[1:6])
+    pos = nl + 1
+    rows = []
+    for _ in range(l + o):
+        e = data.index(b"\n", pos)
+        rows.append(data[pos:e])
+        pos = e + 1
+    ands = []
+    for k in range(a):
+        deltas = []
+        for _ in range(2):
+            x = shift = 0
+            while True:
+                byte = data[pos]
+                pos += 1
+                x |= (byte & 0x7F) << shift
+                shift += 7
+                if not byte & 0x80:
+                    break
+            deltas.append(x)
+        r0 = 2 * (i + l + k + 1) - deltas[0]
+        ands.append((r0, r0 - deltas[1]))
+    return Aiger((m, i, l, o, a), rows[:l], [int(x) for x in rows[l:]], ands, data[pos:])
+
+
+def write_cofactor(aig: Aiger, path: Path, values: dict[int, int]) -> None:
+    """Write ``aig`` with input number i (0-based) replaced by the constant values[i]; the
+    inputs stay declared (unused), every AND keeps its place, so the file stays valid."""
+    m, i, l, o, a = aig.header
+    sub = {2 * (k + 1): v for k, v in values.items()}
+
+    def lit(x: int) -> int:
+        v = sub.get(x & ~1)
+        return x if v is None else v ^ (x & 1)
+
+    out = bytearray(f"aig {m} {i} {l} {o} {a}\n".encode())
+    for row in aig.latches:
+        out += row + b"\n"
+    for x in aig.outputs:
+        out += b"%d\n" % lit(x)
+    for k, (r0, r1) in enumerate(aig.ands):
+        lhs = 2 * (i + l + k + 1)
+        r0, r1 = lit(r0), lit(r1)
+        if r0 < r1:
+            r0, r1 = r1, r0
+        for x in (lhs - r0, r0 - r1):
+            while x >= 0x80:
+                out.append((x & 0x7F) | 0x80)
+                x >>= 7
+            out.append(x)
+    Path(path).write_bytes(bytes(out))
+
+
+def input_numbers(map_file: Path, wanted: list[tuple[str, int]]) -> list[int]:
+    """AIGER input numbers of the miter inputs ``wanted`` (port, bit), from the map file of
+    yosys ``write_aiger -map``; CutError when one is missing."""
+    where = {}
+    for row in Path(map_file).read_text().splitlines():
+        f = row.split(maxsplit=3)
+        if len(f) == 4 and f[0] == "input":
+            where[(f[3], int(f[2]))] = int(f[1])
+    missing = [w for w in wanted if w not in where]
+    if missing:
+        raise CutError(f"cofactor variable {missing[0][0]}[{missing[0][1]}] not an AIGER input")
+    return [where[w] for w in wanted]

@@ -531,7 +531,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--flop-check", type=Path, metavar="RUN_DIR",
                     help="only compare the modelled accumulator toggles with the gate-level "
                     "flip-flop toggles of a GLS run (e.g. build/silicon/gls/main/runs/NAME)")
+    ap.add_argument("--check", type=Path, metavar="TABLE",
+                    help="only apply an existing table (no refit) to the campaign's rows and "
+                    "check each within --tol: an out-of-sample test when the campaign is not "
+                    "the one the table was fitted on")
     a = ap.parse_args(argv)
+    if a.check is not None:
+        try:
+            doc = load_table(a.check)
+            v = validate(load_runs(a.campaign), a.tol, table=doc["energies_pj"])
+        except EnergyModelError as exc:
+            print(f"energyfit: error: {exc}", file=sys.stderr)
+            return 1
+        print(f"energyfit: table {a.check} (fitted on "
+              f"{doc.get('provenance', {}).get('rows', '?')} rows) on {v['rows']} rows of "
+              f"{a.campaign}: error max {100 * v['max_rel_err']:.2f} %, mean "
+              f"{100 * v['mean_rel_err']:.2f} % (tolerance {100 * a.tol:g} %)")
+        for b, r in v["per_bundle"].items():
+            if Path(b).parts[:1] == ("models",) or r["max_rel_err"] > a.tol:
+                print(f"  {b}: {r['rows']} rows, max {100 * r['max_rel_err']:.2f} %, mean "
+                      f"{100 * r['mean_rel_err']:.2f} %")
+        return 0 if v["ok"] else 1
     if a.flop_check is not None:
         try:
             fc = flop_check(a.flop_check)

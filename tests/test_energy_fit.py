@@ -213,3 +213,32 @@ def test_rows_follow_their_predecessor_unless_after_reset(cases, tmp_path: Path)
     changed = np.flatnonzero(base["sum_bit"] != reset["sum_bit"])
     assert changed.tolist() == [9]
     assert np.array_equal(base["mac"], reset["mac"])
+
+
+def test_check_applies_a_table_without_refitting(cases, tmp_path: Path, capsys) -> None:
+    """--check TABLE: the table fitted on a campaign passes on it; the same table on a campaign
+    whose ECG energies are 10 % higher fails (no refit could hide it), and so does a table with
+    one energy off."""
+    from silicon.energyfit import main
+
+    camp = synthetic_campaign(KNOWN, cases, tmp_path / "gls.json")
+    out = tmp_path / "table.json"
+    assert main(["--campaign", str(camp), "--out", str(out)]) == 0
+    assert main(["--campaign", str(camp), "--check", str(out)]) == 0
+    assert "error max" in capsys.readouterr().out
+    doc = json.loads(camp.read_text())
+    for r in doc["runs"]:
+        if r["bundle"].endswith("ecg/model.json"):
+            r["energy_pj"] = {c: 1.1 * e for c, e in r["energy_pj"].items()}
+            r["total_pj"] *= 1.1
+    hot = tmp_path / "hot.json"
+    hot.write_text(json.dumps(doc))
+    assert main(["--campaign", str(hot), "--check", str(out)]) == 1
+    assert "ecg/model.json" in capsys.readouterr().out
+    table = json.loads(out.read_text())
+    comp = next(c for c, t in table["energies_pj"].items() if t)
+    feat = max(table["energies_pj"][comp], key=table["energies_pj"][comp].get)
+    table["energies_pj"][comp][feat] *= 3
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(table))
+    assert main(["--campaign", str(camp), "--check", str(bad)]) == 1

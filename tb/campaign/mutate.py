@@ -107,7 +107,10 @@ class MutationError(RuntimeError):
 # yosys
 
 
-def _yosys(script: str, cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess:
+def _yosys(script: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run a yosys script in ``cwd``. The default bound is generous: writing sparrow_top's mutant
+    netlist takes seconds on a quiet machine but exceeded 120 s on a 2-core machine loaded 7–8,
+    which turned two mutants into errors; a real hang still ends."""
     ys = cwd / "run.ys"
     ys.write_text(script)
     return subprocess.run(["yosys", "-q", "-l", str(cwd / "yosys.log"), str(ys)], cwd=cwd,

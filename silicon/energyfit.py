@@ -321,11 +321,16 @@ def _total(pred: dict[str, np.ndarray]) -> np.ndarray:
     return np.sum(np.stack(list(pred.values())), axis=0)
 
 
+def is_committed(bundle: str) -> bool:
+    """A committed bundle (under models/), as opposed to a campaign's random ones."""
+    return Path(bundle).parts[:1] == ("models",) or "/models/" in bundle
+
+
 def folds(runs: Runs, n_random_folds: int = 5) -> list[np.ndarray]:
     """Held-out row sets: each bundle under models/ on its own; the other (random) bundles split
     into ``n_random_folds`` groups, a bundle's rows always together."""
     names = sorted(set(runs.bundles))
-    committed = [b for b in names if Path(b).parts[:1] == ("models",) or "/models/" in b]
+    committed = [b for b in names if is_committed(b)]
     others = [b for b in names if b not in committed]
     groups = [[b] for b in committed]
     k = min(n_random_folds, len(others))
@@ -339,12 +344,14 @@ def validate(runs: Runs, tol: float = 0.05, table: dict | None = None,
     """Held-out check: refit without each fold (or apply ``table`` when given) and compare the
     estimate of every held-out row with its gate-level total. Returns max / mean relative error
     overall and per bundle, and ``ok`` (every row within ``tol``)."""
-    est = np.zeros(len(runs.total))
-    for held in folds(runs):
-        keep = np.setdiff1d(np.arange(len(runs.total)), held)
-        t = table if table is not None else fit(runs, keep, terms)
-        sub = {f: v[held] for f, v in runs.features.items()}
-        est[held] = _total(predict(t, sub))
+    if table is not None:                   # a given table: no refit, every row at once
+        est = _total(predict(table, runs.features))
+    else:
+        est = np.zeros(len(runs.total))
+        for held in folds(runs):
+            keep = np.setdiff1d(np.arange(len(runs.total)), held)
+            sub = {f: v[held] for f, v in runs.features.items()}
+            est[held] = _total(predict(fit(runs, keep, terms), sub))
     rel = np.abs(est - runs.total) / np.maximum(runs.total, 1e-30)
     per = {}
     bund = np.array(runs.bundles)
@@ -362,8 +369,7 @@ def cross_check(runs: Runs) -> dict:
     and estimate every random bundle's row, and the other way round (max / mean relative
     error of the total; information, not a pass/fail criterion)."""
     bund = np.array(runs.bundles)
-    committed = np.isin(bund, [b for b in set(runs.bundles)
-                               if Path(b).parts[:1] == ("models",) or "/models/" in b])
+    committed = np.isin(bund, [b for b in set(runs.bundles) if is_committed(b)])
     out = {}
     for name, train in (("random_from_committed", committed),
                         ("committed_from_random", ~committed)):
@@ -548,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{a.campaign}: error max {100 * v['max_rel_err']:.2f} %, mean "
               f"{100 * v['mean_rel_err']:.2f} % (tolerance {100 * a.tol:g} %)")
         for b, r in v["per_bundle"].items():
-            if Path(b).parts[:1] == ("models",) or r["max_rel_err"] > a.tol:
+            if is_committed(b) or r["max_rel_err"] > a.tol:
                 print(f"  {b}: {r['rows']} rows, max {100 * r['max_rel_err']:.2f} %, mean "
                       f"{100 * r['mean_rel_err']:.2f} %")
         return 0 if v["ok"] else 1

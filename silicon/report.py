@@ -37,10 +37,11 @@ def gls_rows(run_dir: Path) -> tuple[list[dict], list[str]]:
     rows, problems = [], []
     # the plan's order is the simulation order (the per-event model carries state from one
     # inference to the next); the run starts from reset
-    plan_path = run_dir / "plan.json"
-    order = ([run_dir / "jobs" / f"{j['name']}.json" for j in json.loads(plan_path.read_text())]
-             if plan_path.is_file() else sorted((run_dir / "jobs").glob("*.json")))
-    for jp in order:
+    plan_path = run_dir / "plan.json"              # written by silicon.gls.run with every run
+    if not plan_path.is_file():
+        raise FlowError(f"energy: {plan_path} missing (not a GLS run folder; run make gls)")
+    for planned in json.loads(plan_path.read_text()):
+        jp = run_dir / "jobs" / f"{planned['name']}.json"
         if not jp.is_file():
             problems.append(f"{jp.stem}: no result (job of the plan did not run)")
             continue

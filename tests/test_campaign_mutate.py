@@ -173,8 +173,8 @@ def test_step_timeouts_follow_the_control() -> None:
                                         {"step": "top smoke", "seconds": 9.3}]},
            {"module": "sparrow_top", "steps": [{"step": "top smoke", "seconds": 37.6},
                                                {"step": "bench", "seconds": 187.7}]}]
-    assert mu.step_timeouts(ctl, "ctrl") == {"bench": 60, "top smoke": 93}
-    assert mu.step_timeouts(ctl, "sparrow_top") == {"top smoke": 376, "bench": 1500}
+    assert mu.step_timeouts(ctl, "ctrl") == {"bench": 60, "top smoke": 60}
+    assert mu.step_timeouts(ctl, "sparrow_top") == {"top smoke": 112, "bench": 563}
     assert mu.step_timeouts(ctl, "argmax") == {}                  # no control: module limit
 
 

@@ -588,7 +588,9 @@ def write_reports(summary: dict[str, Any], results: list[dict[str, Any]]) -> Non
     (MUT_DIR / "summary.md").write_text("\n".join(lines) + "\n")
 
 
-TIMEOUT_FACTOR = 10     # a mutant's step may take this many times its control's step
+TIMEOUT_FACTOR = 3      # a mutant's step may take this many times its control's step
+                        # (10 let a hanging top-level mutant hold a worker for over 10 min;
+                        # the controls run in the same campaign, so load scales both)
 TIMEOUT_FLOOR = 60      # s, never less
 
 

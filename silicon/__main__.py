@@ -26,6 +26,14 @@ def synth(top: str = "sparrow_top", out: Path = BUILD) -> dict:
     t0 = time.time()
     run_step("synthesis", ["yosys", "-q", "-l", str(out / "synth.log"), str(script)],
              out / "synth.out")
+    if top in ("sparrow_top", "ctrl"):
+        from silicon.equiv_cut import ARITH_CUTS
+        text = (out / "netlist.v").read_text()
+        lost = [p for p in ARITH_CUTS if f"ctrl_mul_{p[:-2]}." not in text]
+        if lost:
+            raise FlowError(f"synthesis: the descriptor-check products {', '.join(lost)} are "
+                            f"not modules of their own in {rel(out / 'netlist.v')} (submod in "
+                            f"silicon/synth.ys); the equivalence check cuts there")
     if top != "sparrow_top" or out != BUILD:
         return {"netlist": str(out / "netlist.v")}
     text = (out / "stat.txt").read_text()
@@ -115,6 +123,33 @@ def prove_cofactors(aig: Path, numbers: list[int], log: Path, seconds: int, jobs
         (r[1] for r in per.values()), default=0.0), "verdicts": verdicts}
 
 
+def _enumerate(aig: Path, amap: Path, log: Path) -> tuple[str, dict]:
+    """Prove a small miter (a descriptor-check product) by evaluating it on every value of
+    its inputs (equiv_cut.exhaustive); the verdict and a counterexample go to ``log``."""
+    from silicon import equiv_cut
+
+    t = time.time()
+    verdict, info = equiv_cut.exhaustive(equiv_cut.read_aiger(aig))
+    names = {}
+    for row in amap.read_text().splitlines():
+        f = row.split(maxsplit=3)
+        if len(f) == 4 and f[0] == "input":
+            names[int(f[1])] = f[3] if f[3].endswith("]") else f"{f[3]}[{f[2]}]"
+    info["seconds"] = round(time.time() - t, 2)
+    cex = info.pop("counterexample", None)
+    with open(log, "w") as fh:
+        fh.write(f"exhaustive enumeration of {aig.name}: {info['inputs']} inputs, "
+                 f"{info['values']} values, {info.get('and_nodes', 0)} AND nodes: {verdict} "
+                 f"({info['seconds']} s)\n")
+        if cex:
+            info["counterexample"] = {names.get(k, str(k)): v for k, v in sorted(cex.items())}
+            for k, v in info["counterexample"].items():
+                fh.write(f"  {k} = {v}\n")
+    if verdict == "too large":
+        verdict = f"not enumerable ({info['inputs']} inputs)"
+    return verdict, info
+
+
 def equiv(netlist: Path | None = None, log: Path | None = None,
           top: str = "sparrow_top", abc_seconds: int = 120, undef: str = "resolve") -> dict:
     """RTL == netlist (memories black-boxed on both sides), docs/energy.md §2: silicon/equiv.ys
@@ -154,6 +189,7 @@ def equiv(netlist: Path | None = None, log: Path | None = None,
     secs["cut"] = round(time.time() - t1, 1)
     verdicts: dict[str, str] = {}
     cof_info: dict[str, dict] = {}
+    enum_info: dict[str, dict] = {}
     for g, c in groups.items():
         t1 = time.time()
         aig = Path(f"{work}.miter.{g}.aig")
@@ -175,6 +211,9 @@ def equiv(netlist: Path | None = None, log: Path | None = None,
             cof_info[g] = {"variables": [f"{p}[{b}]" for p, b in c.cofactor],
                            "cofactors": info["cofactors"], "seconds_max": info["seconds_max"],
                            "counterexample_cofactors": info["failing"]}
+        elif c.exhaustive:
+            verdicts[g], info = _enumerate(aig, amap, abc_log)
+            enum_info[g] = info
         else:
             verdicts[g] = _cec(aig, abc_log, abc_seconds)
         secs[f"abc_{g}"] = round(time.time() - t1, 1)
@@ -190,8 +229,11 @@ def equiv(netlist: Path | None = None, log: Path | None = None,
            "method": "equiv_make name pairing, register-correspondence cut to combinational "
                      "miters per instance (silicon/equiv_cut.py), RTL x constants resolved as "
                      f"the synthesis does ({undef}), ABC &cec -m (yosys-abc); mac lanes "
-                     "cofactored on the activation",
-           **summ, "verdicts": verdicts, "cofactoring": cof_info,
+                     "cofactored on the activation; the descriptor check's products cut at "
+                     "their module ports and proven by enumerating every operand value",
+           **summ, "verdicts": verdicts, "cofactoring": cof_info, "enumerated": enum_info,
+           "arithmetic_cut_inputs": {g: c.cut_inputs for g, c in groups.items()
+                                     if c.cut_inputs},
            "abc_seconds_per_miter": abc_seconds,
            "seconds": round(time.time() - t0, 1), "seconds_by_step": secs, "log": rel(log)}
     if netlist == BUILD / "netlist.v" and top == "sparrow_top":

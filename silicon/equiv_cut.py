@@ -63,6 +63,8 @@ class Cut:
     undef_mux: int = 0                            # RTL x mux inputs resolved to the other input
     undef_zero: int = 0                           # other RTL x bits resolved to 0
     cofactor: list = field(default_factory=list)  # miter inputs (port, bit) to cofactor on
+    cut_inputs: int = 0                           # arithmetic cut points that are inputs
+    exhaustive: bool = False                      # proven by enumerating every input value
 
     def summary(self) -> dict:
         """The figures for reports/energy/equiv.json."""
@@ -307,8 +309,30 @@ def _builder(design: dict, top: str, dual: bool, undef: str = "resolve") -> Call
             out.append(where[r])
         return out
 
-    def build(select, cofactor_net: str | None = None) -> Cut:
+    def build(select, cofactor_net: str | None = None, stop: tuple[str, ...] = ()) -> Cut:
+        """The miter of the obligations ``select`` accepts. The nets ``stop`` are cut points:
+        each paired bit becomes one free input that both sides read (the gold bit, and the
+        gate bit mapped onto it: the gate's readers read the gate net, not the $equiv output),
+        and the cone ends there. Sound because every cut pair is itself an obligation, proven
+        in its own group."""
         nonlocal next_bit
+        stop_bits: dict[int, str] = {}
+        remap: dict[int, int] = {}
+        seen_nets: set[str] = set()
+        for a, b, label in obligations:
+            net = re.sub(r"\[\d+\]$", "", label.split(" ")[0])
+            if net not in stop:
+                continue
+            a, b = fix(a), fix(b)
+            if not isinstance(a, int):
+                continue
+            seen_nets.add(net)
+            stop_bits.setdefault(a, label)
+            if isinstance(b, int) and b != a:
+                remap.setdefault(b, a)
+        if set(stop) - seen_nets:
+            raise CutError(f"cut point net {sorted(set(stop) - seen_nets)[0]} has no paired "
+                           f"bit in the equiv module")
         out_cells = dict(base_cells)
         obl_names: list[str] = []
         trivial = 0
@@ -332,22 +356,26 @@ def _builder(design: dict, top: str, dual: bool, undef: str = "resolve") -> Call
         drv2 = {b: n for n, c in out_cells.items() for p, bits in c["connections"].items()
                 if c["port_directions"][p] == "output" for b in bits if isinstance(b, int)}
         cone: set[str] = set()
-        stack = [b for b in pair_bits if isinstance(b, int)]
+        stack = [remap.get(b, b) for b in pair_bits if isinstance(b, int)]
         reached: set[int] = set()
         while stack:
             bit = stack.pop()
             if bit in reached:
                 continue
             reached.add(bit)
+            if bit in stop_bits:
+                continue
             n = drv2.get(bit)
             if n is None or n in cone:
                 continue
             cone.add(n)
             c = out_cells[n]
-            stack += [b for p, bits in c["connections"].items()
+            stack += [remap.get(b, b) for p, bits in c["connections"].items()
                       if c["port_directions"][p] == "input" for b in bits if isinstance(b, int)]
         for b in undef_bits:
             inputs[f"free:{b}"] = [b]
+        cut_in = {f"cut:{label}": [b] for b, label in stop_bits.items()
+                  if b in reached and b not in have_input}
         free_undef = sum(1 for b in undef_bits if b in reached)
 
         if dual:
@@ -366,7 +394,14 @@ def _builder(design: dict, top: str, dual: bool, undef: str = "resolve") -> Call
             outputs = {"trigger": level}
         out_cells = {n: c for n, c in out_cells.items() if n in cone or not c["type"] in COMB
                      or n.startswith(("$obl", "$or"))}
-        ports = {n: {"direction": "input", "bits": b} for n, b in inputs.items()}
+        if remap:                       # the cut gate bits: their readers read the free input
+            for n, c in out_cells.items():
+                ins = [p for p, d in c["port_directions"].items() if d == "input"]
+                if any(b in remap for p in ins for b in c["connections"][p]):
+                    out_cells[n] = {**c, "connections": {
+                        p: ([remap.get(b, b) for b in bits] if p in ins else bits)
+                        for p, bits in c["connections"].items()}}
+        ports = {n: {"direction": "input", "bits": b} for n, b in {**inputs, **cut_in}.items()}
         ports.update({n: {"direction": "output", "bits": b} for n, b in outputs.items()})
 
         all_inst = {gate_instance(n) for n in cells} - {None}
@@ -383,7 +418,8 @@ def _builder(design: dict, top: str, dual: bool, undef: str = "resolve") -> Call
                    gate_cells=len(all_inst), gate_cells_covered=len(cov_inst & all_inst),
                    covered=cov_inst & all_inst, undef_mux=resolved["mux"],
                    undef_zero=resolved["zero"],
-                   cofactor=inputs_of(cofactor_net) if cofactor_net else [])
+                   cofactor=inputs_of(cofactor_net) if cofactor_net else [],
+                   cut_inputs=len(cut_in))
 
     return build
 
@@ -401,13 +437,38 @@ def mac_prefix(top: str) -> str | None:
     return {"sparrow_top": "u_mac.", "mac_array": ""}.get(top)
 
 
-def group_of(label: str, mac: str | None = "u_mac.") -> str:
+# The descriptor check's products (rtl/ctrl.v), each a module of its own in the netlist
+# (silicon/synth.ys: submod before the synthesis, so ABC maps each multiplier apart and the
+# check's compare logic reads the product nets): product net -> its operand nets, names
+# inside ctrl. The equivalence cuts at these nets: each product is its own miter whose inputs
+# are its operands (few enough to enumerate every value), and every other miter reads the
+# products as free inputs.
+ARITH_CUTS: dict[str, tuple[str, ...]] = {
+    "in_size_d": ("d_cin", "d_lin"),            # Cin * Lin: 13 x 11 bits
+    "out_size_d": ("d_cout", "d_lout"),         # Cout * Lout: 9 x 11
+    "cin_k_d": ("d_cin", "d_k"),                # Cin * K: 13 x 6
+    "words_d": ("groups_d", "cin_k_d"),         # groups * Cin*K: 6 x 19
+    "lo_end_d": ("lout_m1_d", "d_s"),           # (Lout - 1) * S: 11 x 6
+}
+
+
+def ctrl_prefix(top: str) -> str | None:
+    """Name prefix of ctrl's signals when ``top`` is checked (None: no ctrl in it)."""
+    return {"sparrow_top": "u_ctrl.", "ctrl": ""}.get(top)
+
+
+def group_of(label: str, mac: str | None = "u_mac.", ctrl: str | None = None) -> str:
     """Miter group of an obligation: ``mac`` (the multiply-accumulate lanes, names starting
-    with ``mac``, proven by cofactoring on the activation), else the instance the signal
-    belongs to (``u_ctrl``, ``g_act[0]``, ...), else ``top``: each group is one miter with
-    its own fan-in cone, proven and reported on its own."""
+    with ``mac``, proven by cofactoring on the activation), a descriptor-check product
+    (``u_ctrl.in_size_d``, ..., ``ARITH_CUTS``, when ``ctrl`` is ctrl's prefix), else the
+    instance the signal belongs to (``u_ctrl``, ``g_act[0]``, ...), else ``top``: each group
+    is one miter with its own fan-in cone, proven and reported on its own."""
     if mac is not None and label.startswith(mac):
         return "mac"
+    if ctrl is not None:
+        net = re.sub(r"\[\d+\]$", "", label.split(" ")[0])
+        if net.startswith(ctrl) and net[len(ctrl):] in ARITH_CUTS:
+            return net
     name = label.split(" ")[0]
     return name.split(".")[0] if "." in name else "top"
 
@@ -418,11 +479,15 @@ def split(src: Path, dst_stem: str, top: str = "sparrow_top",
     mac group's Cut names its cofactor variables (the bits of the lanes' activation x_i)."""
     build = _builder(json.loads(Path(src).read_text()), "equiv", False, undef)
     labels = build(None).obligations
-    mac = mac_prefix(top)
+    mac, ctrl = mac_prefix(top), ctrl_prefix(top)
+    products = {f"{ctrl}{p}": tuple(f"{ctrl}{o}" for o in ops)
+                for p, ops in ARITH_CUTS.items()} if ctrl is not None else {}
     out = {}
-    for g in sorted({group_of(x, mac) for x in labels}, key=lambda g: (g == "mac", g)):
-        c = build(lambda x, g=g: group_of(x, mac) == g,
-                  cofactor_net=f"{mac}x_i" if g == "mac" else None)
+    for g in sorted({group_of(x, mac, ctrl) for x in labels}, key=lambda g: (g == "mac", g)):
+        c = build(lambda x, g=g: group_of(x, mac, ctrl) == g,
+                  cofactor_net=f"{mac}x_i" if g == "mac" else None,
+                  stop=products[g] if g in products else tuple(products))
+        c.exhaustive = g in products
         Path(f"{dst_stem}.{g}.json").write_text(json.dumps(c.miter))
         out[g] = c
     return out
@@ -512,3 +577,101 @@ def input_numbers(map_file: Path, wanted: list[tuple[str, int]]) -> list[int]:
     if missing:
         raise CutError(f"cofactor variable {missing[0][0]}[{missing[0][1]}] not an AIGER input")
     return [where[w] for w in wanted]
+
+
+# --- exhaustive enumeration of a small combinational AIGER miter (the products) -----------
+
+def support(aig: Aiger) -> list[int]:
+    """The input numbers (0-based) in the structural fan-in of the outputs."""
+    m, ni, nl, no, na = aig.header
+    first = ni + nl + 1
+    seen: set[int] = set()
+    stack = [x >> 1 for x in aig.outputs]
+    while stack:
+        v = stack.pop()
+        if v == 0 or v in seen:
+            continue
+        seen.add(v)
+        if v >= first:
+            r0, r1 = aig.ands[v - first]
+            stack += [r0 >> 1, r1 >> 1]
+        elif v > ni:
+            raise CutError("the AIGER file has latches: not a combinational miter")
+    return sorted(v - 1 for v in seen if v <= ni)
+
+
+def exhaustive(aig: Aiger, max_inputs: int = 26, chunk_bits: int = 18,
+               progress: Callable[[int, int], None] | None = None) -> tuple[str, dict]:
+    """Evaluate the miter on EVERY value of its support (bit-parallel, 64 values per machine
+    word): ('proven', info) when every output is 0 for all 2^n values, ('counterexample',
+    info with the input values) at the first value that sets one, ('too large', info) when
+    the support exceeds ``max_inputs``. A complete enumeration is a proof for a
+    combinational miter; it needs no solver and cannot time out."""
+    import numpy as np
+
+    m, ni, nl, no, na = aig.header
+    if nl:
+        raise CutError("the AIGER file has latches: not a combinational miter")
+    sup = support(aig)
+    n = len(sup)
+    info: dict = {"inputs": n, "values": 1 << n}
+    if n > max_inputs:
+        return "too large", info
+    first = ni + nl + 1
+    need: set[int] = set()
+    stack = [x >> 1 for x in aig.outputs]
+    while stack:
+        v = stack.pop()
+        if v in need or v < first:
+            continue
+        need.add(v)
+        r0, r1 = aig.ands[v - first]
+        stack += [r0 >> 1, r1 >> 1]
+    order = [(v, *aig.ands[v - first]) for v in sorted(need)]   # AIGER: lhs > rhs
+    info["and_nodes"] = len(order)
+    c = min(n, chunk_bits)
+    words = max(1, (1 << c) >> 6)
+    ones = np.uint64(0xFFFFFFFFFFFFFFFF)
+    pattern = [np.uint64(0xAAAAAAAAAAAAAAAA), np.uint64(0xCCCCCCCCCCCCCCCC),
+               np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0xFF00FF00FF00FF00),
+               np.uint64(0xFFFF0000FFFF0000), np.uint64(0xFFFFFFFF00000000)]
+    idx = np.arange(words, dtype=np.uint64)
+    valid = np.full(words, ones)
+    if c < 6:                                   # fewer than 64 values: mask the unused bits
+        valid[:] = np.uint64((1 << (1 << c)) - 1)
+    chunks = 1 << (n - c)
+    for k in range(chunks):
+        val: dict[int, np.ndarray] = {0: np.zeros(words, dtype=np.uint64)}
+        for j, inp in enumerate(sup):
+            if j < 6:
+                w = np.full(words, pattern[j])
+            elif j < c:
+                w = np.where((idx >> np.uint64(j - 6)) & np.uint64(1), ones, np.uint64(0))
+            else:
+                w = np.full(words, ones if (k >> (j - c)) & 1 else np.uint64(0))
+            val[inp + 1] = w
+        for v, r0, r1 in order:
+            a = val[r0 >> 1]
+            b = val[r1 >> 1]
+            if r0 & 1:
+                a = ~a
+            if r1 & 1:
+                b = ~b
+            val[v] = a & b
+        for o in aig.outputs:
+            w = val[o >> 1]
+            if o & 1:
+                w = ~w
+            w = w & valid
+            hit = np.flatnonzero(w)
+            if hit.size:
+                word = int(hit[0])
+                bit = (int(w[word]) & -int(w[word])).bit_length() - 1
+                number = (k << c) | (word << 6) | bit
+                info["counterexample"] = {sup[j]: (number >> j) & 1 for j in range(n)}
+                info["values_checked"] = number + 1
+                return "counterexample", info
+        if progress:
+            progress(k + 1, chunks)
+    info["values_checked"] = 1 << n
+    return "proven", info

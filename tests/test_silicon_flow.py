@@ -134,6 +134,73 @@ def test_cofactor_split_finds_the_right_cofactor(tmp_path: Path) -> None:
     assert "=== cofactor 5: counterexample" in (tmp_path / "cof.log").read_text()
 
 
+def test_exhaustive_enumeration_is_a_proof_and_finds_the_counterexample(tmp_path: Path) -> None:
+    """The products' method (equiv_cut.exhaustive): the same 4 x 4 multiplier miter, wrong
+    only for a = 5 and b odd, evaluated on all 256 operand values: the counterexample has
+    a = 5 and b odd; the corrected miter is proven after all 256 values; a support above the
+    limit is refused, not guessed."""
+    def aig(text: str, name: str) -> equiv_cut.Aiger:
+        (tmp_path / f"{name}.v").write_text(text)
+        subprocess.run(["yosys", "-q", "-p", f"read_verilog {tmp_path / name}.v; prep -top "
+                        f"miter; techmap; aigmap; write_aiger -map {tmp_path / name}.map "
+                        f"{tmp_path / name}.aig"], check=True)
+        return equiv_cut.read_aiger(tmp_path / f"{name}.aig")
+
+    bad = aig(_COF_MITER, "bad")
+    nums = equiv_cut.input_numbers(tmp_path / "bad.map", [("a", i) for i in range(4)]
+                                   + [("b", i) for i in range(4)])
+    assert sorted(equiv_cut.support(bad)) == sorted(nums)
+    verdict, info = equiv_cut.exhaustive(bad)
+    assert verdict == "counterexample" and info["inputs"] == 8
+    a = sum(info["counterexample"][n] << i for i, n in enumerate(nums[:4]))
+    b = sum(info["counterexample"][n] << i for i, n in enumerate(nums[4:]))
+    assert a == 5 and b % 2 == 1
+    good = aig(_COF_MITER.replace("(a == 4'd5)", "1'b0"), "good")
+    assert equiv_cut.exhaustive(good)[0] == "proven"
+    assert equiv_cut.exhaustive(good)[1]["values_checked"] == 256
+    assert equiv_cut.exhaustive(good, max_inputs=7)[0] == "too large"
+    verdict, info = equiv_cut.exhaustive(bad, chunk_bits=6)       # several chunks
+    assert verdict == "counterexample" and info["counterexample"][nums[0]] == 1
+
+
+@pytest.fixture(scope="module")
+def ctrl_netlist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """ctrl synthesised by silicon/synth.ys (its five descriptor-check products as modules)."""
+    out = tmp_path_factory.mktemp("synth_ctrl")
+    synth("ctrl", out)
+    return out
+
+
+def test_ctrl_proven_through_the_product_cut_points(ctrl_netlist: Path) -> None:
+    """ctrl, undecided while its multiplier-and-compare cones were one block, is proven: each
+    product is cut at its module ports and enumerated over every operand value (2^17 to 2^25),
+    the rest of ctrl reads the products as free inputs (about 1 minute)."""
+    res = equiv(ctrl_netlist / "netlist.v", ctrl_netlist / "equiv.log", top="ctrl")
+    assert res["equivalent"]
+    assert set(res["verdicts"]) == {"top", *equiv_cut.ARITH_CUTS}
+    widths = {"in_size_d": 24, "out_size_d": 20, "cin_k_d": 19, "words_d": 25, "lo_end_d": 17}
+    for p, n in widths.items():
+        assert res["enumerated"][p]["inputs"] == n
+        assert res["enumerated"][p]["values_checked"] == 1 << n
+    assert res["arithmetic_cut_inputs"]["top"] > 0          # the rest reads the products
+    assert res["netlist_cells_covered"] == res["netlist_cells"]
+
+
+def test_ctrl_altered_multiplier_gate_fails_its_product(ctrl_netlist: Path) -> None:
+    """One NAND2X1 of the Cin*Lin multiplier turned into a NOR2X1: the enumeration of that
+    product finds a counterexample (and names the operand values in its log)."""
+    text = (ctrl_netlist / "netlist.v").read_text()
+    old = "  NAND2X1 \\ctrl_mul_in_size.c10  ("
+    assert text.count(old) == 1
+    bad = ctrl_netlist / "altered.v"
+    bad.write_text(text.replace(old, old.replace("NAND2X1", "NOR2X1")))
+    with pytest.raises(FlowError, match=r"equivalence NOT proven: in_size_d \(24 obligations\) "
+                       r"counterexample; log .*abc\.in_size_d\.log"):
+        equiv(bad, ctrl_netlist / "equiv_altered.log", top="ctrl")
+    log = (ctrl_netlist / "equiv_altered.abc.in_size_d.log").read_text()
+    assert "counterexample" in log and "cut:" in log
+
+
 def test_undefined_mux_input_resolved_like_the_synthesis() -> None:
     """A gold $_MUX_ with an x data input passes its other input; other x bits become 0; gate
     cells are never touched (equiv_cut._resolve_undef)."""

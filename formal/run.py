@@ -6,6 +6,11 @@ sby writes into each work directory (never from the log text):
 
 * proof jobs (``mode prove``: k-induction, unbounded; ``mode bmc``: bounded) give each ``ap_*``
   assertion the status proven, bounded or failed;
+* a hand-made induction (the no-X proof) has a ``step`` job (``mode bmc`` from an arbitrary
+  state: a complete check of the induction step, its assertions proven when it passes) and a
+  ``base`` job (``mode bmc`` from reset to the first cycle after it): the base job's assertions
+  are proven when it passes AND every job it ``closes`` with (the step, the invariant) passes,
+  else bounded;
 * cover jobs give each ``cv_*`` cover reached or unreached; ``cv_X`` is the cover of ``ap_X``;
 * mutant jobs build the design with one ``FORMAL_MUTANT_*`` define and must FAIL (killed).
 
@@ -35,7 +40,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 FORMAL = REPO / "formal"
-KINDS = ("prove", "bounded", "cover", "mutant")
+KINDS = ("prove", "bounded", "base", "step", "cover", "mutant")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Job:
     kind: str
     scope: str  # what the job covers: widths, shapes, harness
     quick: bool = False  # part of the fast subset (make test)
+    closes: tuple[str, ...] = ()  # base job: the jobs (unit:task) that complete its induction
 
     @property
     def name(self) -> str:
@@ -58,9 +64,19 @@ BUILD = "build parameters"
 JOBS: tuple[Job, ...] = (
     # the deepest jobs first, so that they start at once when jobs run in parallel
     Job("sparrow_top", "cover", "cover", f"{BUILD}: whole inferences from reset through APB"),
-    Job("sparrow_top", "nox", "bounded",
-        "two-copy miter of every register and output (formal/top_nox.sv), BMC depth 6 from reset"),
+    Job("sparrow_top", "nox", "base",
+        "two-copy miter of every register and output (formal/top_nox.sv), BMC from reset to the "
+        "first cycle after it: the base of the no-X induction",
+        closes=("sparrow_top:nox_step", "sparrow_top:nox_inv")),
     Job("sparrow_top", "nox_cover", "cover", "two-copy miter (formal/top_nox.sv)"),
+    Job("sparrow_top", "nox_step", "step",
+        "induction step of no-X (formal/top_nox_step.sv): two copies sharing every register, "
+        "one step from any state satisfying nox_inv; MAC lanes and fire units cut out (their "
+        "own proven properties)"),
+    Job("sparrow_top", "nox_step_cover", "cover", "formal/top_nox_step.sv"),
+    Job("sparrow_top", "nox_inv", "prove",
+        "one copy (formal/top_nox_inv.sv): SRAM read data used only after a read since reset"),
+    Job("sparrow_top", "nox_inv_cover", "cover", "formal/top_nox_inv.sv"),
     Job("ssf_fire", "full", "prove",
         f"{BUILD} (ACC_W 32, CNT_W 8, TH_W 16); divider proven step by step and as a shift-and-add chain"),
     Job("ssf_fire", "small", "prove",
@@ -105,6 +121,12 @@ JOBS: tuple[Job, ...] = (
     Job("sparrow_top", "mut_nox", "mutant", "NUM_LAYERS not reset (apb_regs): registers differ"),
     Job("sparrow_top", "mut_nox_out", "mutant", "NUM_LAYERS not reset (apb_regs): outputs alone"),
     Job("sparrow_top", "mut_nox_sram", "mutant", "host read data taken while the core owns the memory"),
+    Job("sparrow_top", "mut_nox_step", "mutant",
+        "p2_v_q set by the read data's zero test without p1_v_q (ctrl): junk reaches a register"),
+    Job("sparrow_top", "mut_nox_step_inv", "mutant",
+        "the induction step without its invariant: SRAM junk reaches the next state"),
+    Job("sparrow_top", "mut_nox_inv", "mutant",
+        "host read data taken while the core owns the memory: the invariant fails"),
 )
 
 
@@ -208,9 +230,13 @@ def job_ok(res: Result) -> bool:
 def summarize(results: list[Result]) -> dict:
     """Fold job results into the summary (spec §5 keys first)."""
     props: dict[str, dict] = {}
+    passed = {r.job.name for r in results if r.status == "PASS"}
     for res in results:
-        if res.job.kind not in ("prove", "bounded"):
+        if res.job.kind not in ("prove", "bounded", "base", "step"):
             continue
+        closed = all(c in passed for c in res.job.closes)
+        kind = {"step": "prove", "base": "prove" if closed else "bounded"}.get(res.job.kind,
+                                                                              res.job.kind)
         for pid, st in res.asserts.items():
             entry = props.setdefault(pid, {"status": None, "jobs": []})
             entry["jobs"].append(res.job.name)
@@ -219,8 +245,8 @@ def summarize(results: list[Result]) -> dict:
             if res.status != "PASS" or st != "pass":
                 entry["status"] = "failed"
             elif entry["status"] is None:
-                entry["status"] = "proven" if res.job.kind == "prove" else "bounded"
-            elif entry["status"] == "proven" and res.job.kind == "bounded":
+                entry["status"] = "proven" if kind == "prove" else "bounded"
+            elif entry["status"] == "proven" and kind == "bounded":
                 entry["status"] = "bounded"
     covers: dict[str, dict] = {}
     for res in results:

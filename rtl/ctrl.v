@@ -326,7 +326,11 @@ module ctrl #(
             p2_v_q      <= 1'b0;
         end else begin
             p1_v_q <= (state_q == S_TAP);
+`ifdef FORMAL_MUTANT_CTRL_P2_UNQUALIFIED
+            p2_v_q <= x_nz_d;   // mutant: the read data's zero test not qualified by p1_v_q
+`else
             p2_v_q <= p1_v_q && x_nz_d;
+`endif
             case (state_q)
                 S_IDLE: begin
                     if (start_i) begin

@@ -406,6 +406,14 @@ module sparrow_top #(
     always @(posedge clk) f_past_q <= 1'b1;
     always @(*) if (!f_past_q) assume (!rst_n);
 
+    // No-X induction step (formal/top_nox_step.sv): the MAC lanes and the fire units are cut
+    // out of that check (their own proven properties say their next state depends on these
+    // inputs only when they are used); the inputs that may hold SRAM junk are compared only
+    // where they are used.
+    (* keep *) wire [63:0]  f_nox_w     = mac_en_d ? wmem_rdata_d : 64'd0;
+    (* keep *) wire [255:0] f_nox_bias  = fire_valid_d ? bmem_rdata_d : 256'd0;
+    (* keep *) wire [127:0] f_nox_theta = fire_valid_d ? tmem_rdata_d : 128'd0;
+
     reg f_wr_q, f_fire_q, f_rst_q;
     always @(posedge clk) begin
         f_wr_q   <= trace_valid;

@@ -57,6 +57,26 @@ def test_summary_all_good() -> None:
     assert s["ok"]
 
 
+def test_base_of_an_induction_is_proven_only_with_its_step() -> None:
+    """A ``base`` job's properties are proven when it and every job it closes with pass; with a
+    failing step they are only bounded (and the step's own properties failed); a ``step`` job's
+    properties are proven when it passes."""
+    def jobs(step_status: str) -> list[run.Result]:
+        base = run.Result(run.Job("u", "base", "base", "t", closes=("u:step", "u:inv")), "PASS",
+                          1.0, {"ap_x": "pass"}, {})
+        step = run.Result(run.Job("u", "step", "step", "t"), step_status, 1.0,
+                          {"ap_s": "pass" if step_status == "PASS" else "fail"}, {})
+        inv = res("prove", "PASS", {"ap_i": "pass"}, task="inv")
+        cov = res("cover", "PASS", covers={"cv_x": True, "cv_s": True, "cv_i": True}, task="c")
+        return [base, step, inv, cov]
+
+    s = run.summarize(jobs("PASS"))
+    assert (s["proven"], s["bounded"], s["failed"]) == (3, 0, 0) and s["ok"]
+    s = run.summarize(jobs("FAIL"))
+    assert s["property_status"]["ap_x"]["status"] == "bounded"
+    assert s["property_status"]["ap_s"]["status"] == "failed" and not s["ok"]
+
+
 @pytest.mark.parametrize("bad", ["failed_proof", "unreached_cover", "surviving_mutant",
                                  "mutant_error", "missing_cover", "proof_error"])
 def test_summary_flags_each_defect(bad: str) -> None:
@@ -100,10 +120,13 @@ def test_job_table_matches_sby_files() -> None:
 
 
 def test_every_mutant_define_exists_in_rtl() -> None:
-    rtl = "".join(p.read_text() for p in (REPO / "rtl").glob("*.v"))
+    """Each FORMAL_MUTANT_* define read by a .sby file guards code in rtl/ (or, for a mutant of
+    the check itself, in a formal/ harness)."""
+    rtl = "".join(p.read_text() for p in [*(REPO / "rtl").glob("*.v"),
+                                           *(REPO / "formal").glob("*.sv")])
     for sby in (REPO / "formal").glob("*.sby"):
         for define in re.findall(r"read -define (FORMAL_MUTANT_\w+)", sby.read_text()):
-            assert f"`ifdef {define}" in rtl or f"`elsif {define}" in rtl, define
+            assert any(f"`{k} {define}" in rtl for k in ("ifdef", "ifndef", "elsif")), define
 
 
 def test_every_mutant_job_reads_a_mutant_define() -> None:

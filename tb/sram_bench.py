@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import cocotb
 from cocotb.handle import SimHandleBase
+from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
 from tb.common import (
     ArmedMonitor,
@@ -233,6 +234,44 @@ async def test_random_access(dut: SimHandleBase) -> None:
         else:
             ops.append(tb.nop(we=tb.rng.getrandbits(1)))
     await tb.run(ops)
+    await tb.check()
+
+
+@cocotb.test()
+async def test_read_data_changes_only_at_rising_edges(dut: SimHandleBase) -> None:
+    """rdata is a register of the rising edge: sampled after each rising edge and again after
+    the falling edge of the same cycle it is the same value. (A macro clocked on the falling
+    edge passes every per-cycle check above, because its reads land before the next rising
+    edge; the mutation campaign's survivor m0091 was such a macro.)"""
+    tb = TB(dut)
+    addrs = tb.rng.sample(range(tb.depth), min(tb.depth, 6))
+    words = {}
+    for a in addrs:                      # distinct words, so that each read changes rdata
+        w = tb.word()
+        while w in words.values():
+            w = tb.word()
+        words[a] = w
+    ops = [tb.write(a, w) for a, w in words.items()]
+    ops += [tb.read(a) for a in addrs] + [tb.nop()] + [tb.read(a) for a in reversed(addrs)]
+    seen: list[tuple[str, str]] = []
+
+    async def watch() -> None:
+        for _ in range(len(ops) + 4):
+            await RisingEdge(dut.clk)
+            await Timer(1, unit="ns")          # settled: after every update of this edge
+            after_rise = str(dut.rdata.value)
+            await FallingEdge(dut.clk)
+            await Timer(1, unit="ns")
+            seen.append((after_rise, str(dut.rdata.value)))
+
+    watcher = cocotb.start_soon(watch())
+    await tb.run(ops)
+    await watcher
+    changed = sum(1 for i in range(1, len(seen)) if seen[i][0] != seen[i - 1][0])
+    assert changed >= len(addrs), f"{tb.name}: rdata changed only {changed} times over the reads"
+    late = [i for i, (rise, fall) in enumerate(seen) if rise != fall]
+    assert not late, f"{tb.name}: rdata changed between a rising and the next falling edge " \
+                     f"in {len(late)} cycles (first: cycle {late[0]} of the watch)"
     await tb.check()
 
 

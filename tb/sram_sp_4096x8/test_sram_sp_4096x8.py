@@ -16,6 +16,7 @@ from tb.sram_bench import (  # noqa: F401  (cocotb collects the imported tests)
     test_directed_access,
     test_march_all_addresses,
     test_random_access,
+    test_read_data_changes_only_at_rising_edges,
     test_write_mask_lanes,
 )
 

@@ -151,6 +151,60 @@ async def test_count_limits(dut: SimHandleBase) -> None:
 
 
 @cocotb.test()
+async def test_nothing_taken_before_an_arm(dut: SimHandleBase) -> None:
+    """After reset, and again after a finished transfer, bytes offered without an arm are not
+    taken: in_ready stays low and nothing is written (the mutation campaign's survivor m0059,
+    a stream that armed itself whenever arm_i was low, passed every other test because they
+    offer bytes only after an arm)."""
+    tb = TB(dut)
+    await tb.reset()
+
+    async def offer(cycles: int) -> None:
+        dut.in_valid.value = 1
+        for _ in range(cycles):
+            dut.in_data.value = tb.rng.getrandbits(8)
+            dut.count_i.value = tb.rng.randrange(1, tb.depth + 1)
+            await ReadOnly()
+            assert int(dut.in_ready.value) == 0, "in_ready high without an arm"
+            assert int(dut.mem_we_o.value) == 0, "a byte written without an arm"
+            await RisingEdge(dut.clk)
+        dut.in_valid.value = 0
+
+    await RisingEdge(dut.clk)
+    await offer(20)
+    await tb.transfer(tb.random_bytes(5))
+    await offer(20)
+    tb.scoreboard.check()
+
+
+@cocotb.test()
+async def test_back_to_back_transfers(dut: SimHandleBase) -> None:
+    """An arm in the very cycle after the last byte starts the next transfer at address 0
+    (the mutation campaign's survivor m0059 kept the old address when armed without an idle
+    cycle between: every other test arms after idle cycles, which cleared it)."""
+    tb = TB(dut)
+    await tb.reset()
+    for n in (5, 3, 7, 1):
+        if n == 5:
+            await tb.arm(n)
+        await tb.source.send(tb.random_bytes(n))      # returns at the edge taking the last byte
+        nxt = {5: 3, 3: 7, 7: 1, 1: 0}[n]
+        if nxt:
+            dut.arm_i.value = 1                       # armed at once: no idle cycle
+            dut.count_i.value = nxt
+            await ReadOnly()
+            assert int(dut.in_ready.value) == 0, "in_ready still high after the last byte"
+            await RisingEdge(dut.clk)
+            dut.arm_i.value = 0
+            tb.count, tb.taken = nxt, 0
+            await ReadOnly()
+            assert int(dut.in_ready.value) == 1, "in_ready not raised the cycle after arm"
+    await ClockCycles(dut.clk, 3)
+    assert tb.item == 5 + 3 + 7 + 1, f"{tb.item} bytes taken"
+    tb.scoreboard.check()
+
+
+@cocotb.test()
 async def test_arm_while_active_is_ignored(dut: SimHandleBase) -> None:
     """A second arm during a transfer changes neither the count nor the address."""
     tb = TB(dut)

@@ -153,27 +153,31 @@ async def test_count_limits(dut: SimHandleBase) -> None:
 @cocotb.test()
 async def test_nothing_taken_before_an_arm(dut: SimHandleBase) -> None:
     """After reset, and again after a finished transfer, bytes offered without an arm are not
-    taken: in_ready stays low and nothing is written (the mutation campaign's survivor m0059,
-    a stream that armed itself whenever arm_i was low, passed every other test because they
-    offer bytes only after an arm)."""
+    taken: in_ready stays low, nothing is written, and the buffer address holds (an idle
+    stream does not toggle the SRAM's address pins; the mutation campaign's survivor m0071
+    flipped an address bit on every idle cycle, invisible to the data checks)."""
     tb = TB(dut)
     await tb.reset()
 
     async def offer(cycles: int) -> None:
         dut.in_valid.value = 1
+        addrs = set()
         for _ in range(cycles):
             dut.in_data.value = tb.rng.getrandbits(8)
             dut.count_i.value = tb.rng.randrange(1, tb.depth + 1)
             await ReadOnly()
             assert int(dut.in_ready.value) == 0, "in_ready high without an arm"
             assert int(dut.mem_we_o.value) == 0, "a byte written without an arm"
+            addrs.add(int(dut.mem_addr_o.value))
             await RisingEdge(dut.clk)
         dut.in_valid.value = 0
+        assert len(addrs) == 1, f"the buffer address changed while idle: {sorted(addrs)[:4]}"
 
     await RisingEdge(dut.clk)
     await offer(20)
-    await tb.transfer(tb.random_bytes(5))
-    await offer(20)
+    for n in (6, 0x83):                    # ends with address bits 1 and 7 set
+        await tb.transfer(tb.random_bytes(n))
+        await offer(20)
     tb.scoreboard.check()
 
 

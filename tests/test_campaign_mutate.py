@@ -150,6 +150,34 @@ def test_control_passes_and_a_mutant_is_killed() -> None:
     assert r["steps"][0]["step"] == "bench" and r["steps"][0]["status"] != "pass"
 
 
+@pytest.mark.sim
+def test_rejudge_kills_a_survivor_with_todays_bench(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    """--rejudge: a campaign survivor (here a real sram_sp mutant that today's bench kills,
+    recorded as survived) is judged again: it becomes killed with the failing cocotb test
+    and the commit recorded, the kill rate and summary.md follow; a survivor without a
+    mutation (malformed row) is left alone."""
+    if shutil.which("iverilog") is None:
+        pytest.skip("iverilog missing")
+    monkeypatch.setattr(mu, "MUT_DIR", tmp_path)
+    mut = [m for m in mu.list_mutations(mu.CONTEXTS["sram_sp"], 40, 1) if "-port Y" in m][0]
+    res = [{"id": "m1-sram_sp", "module": "sram_sp", "mutation": mut, "src": "rtl/sram_sp.v:1",
+            "verdict": "survived", "steps": []},
+           {"id": "m2-sram_sp", "module": "sram_sp", "mutation": None, "src": "?",
+            "verdict": "survived", "steps": []}]
+    s = mu.summarize(res, [{"module": "sram_sp", "verdict": "control_ok"}],
+                     {"command": "make mutate", "seconds": 1.0, "workers": 1, "seed": 1,
+                      "excluded_modules": []})
+    mu.write_reports(s, res)
+    out = mu.rejudge()
+    assert (out["killed"], out["survived"]) == (1, 1)
+    late = out["killed_after_campaign"]
+    assert [k["id"] for k in late] == ["m1-sram_sp"] and late[0]["by"].startswith("tb.sram_bench.")
+    rows = json.loads((tmp_path / "mutants.json").read_text())
+    assert rows[0]["verdict"] == "killed" and rows[0]["rejudged"]["commit"]
+    assert "killed by tests added after it" in (tmp_path / "summary.md").read_text()
+
+
 def test_wilson_interval_and_time_breakdown() -> None:
     assert mu.wilson(0, 0) is None
     lo, hi = mu.wilson(95, 100)

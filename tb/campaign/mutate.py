@@ -529,6 +529,11 @@ def summarize(results: list[dict[str, Any]], controls: list[dict[str, Any]],
                            "mutation": r["mutation"],
                            "equivalence": (r.get("equivalence") or {}).get("evidence")}
                           for r in results if r["verdict"] == "survived"],
+            "killed_after_campaign": [{"id": r["id"], "src": r["src"],
+                                       "by": r["rejudged"]["failed_test"],
+                                       "commit": r["rejudged"]["commit"]}
+                                      for r in results if (r.get("rejudged") or {}).get(
+                                          "verdict") in ("killed", "timeout")],
             **meta}
 
 
@@ -575,6 +580,13 @@ def write_reports(summary: dict[str, Any], results: list[dict[str, Any]]) -> Non
                          f"{s['equivalence']})")
     else:
         lines.append("None.")
+    late = summary.get("killed_after_campaign") or []
+    if late:
+        lines += ["", "## Survivors of the campaign killed by tests added after it", "",
+                  "Re-judged with `make mutate MUTATE_ARGS=--rejudge` (the same mutant netlist, "
+                  "today's benches):", ""]
+        lines += [f"* `{k['id']}` {k['src']}: killed by `{k['by']}` (commit {k['commit']})"
+                  for k in late]
     eq = [r for r in results if r["verdict"] == "equivalent"]
     if eq:
         lines += ["", "## Equivalent mutants (set aside)", ""]
@@ -717,6 +729,50 @@ def recheck(timeout: int = EQUIV_TIMEOUT) -> dict[str, Any]:
     return summary
 
 
+def _failed_test(log: Path) -> str:
+    """The first cocotb test reported failed in a judging log (or the step's reason)."""
+    text = log.read_text(errors="replace") if log.is_file() else ""
+    m = re.search(r"(\S+) failed\n", text)
+    return m.group(1) if m else "?"
+
+
+def rejudge() -> dict[str, Any]:
+    """Judge the last campaign's survivors again against TODAY's benches (after tests were added
+    to kill them): each becomes killed (or timeout) with the failing test and the commit
+    recorded under ``rejudged``, or stays a survivor; the reports are rewritten. Equivalence is
+    not re-run (see --recheck)."""
+    old = json.loads((MUT_DIR / "summary.json").read_text())
+    res = json.loads((MUT_DIR / "mutants.json").read_text())
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
+                            capture_output=True, text=True, check=False).stdout.strip() or "?"
+    t0 = time.time()
+    steps = {c: step_timeouts([], c) for c in CONTEXTS}
+    for r in res:
+        if r["verdict"] != "survived" or not r.get("mutation"):
+            continue
+        out = run_mutant({"id": f"{r['id']}-rejudge", "module": r["module"],
+                          "mutation": r["mutation"], "seed": old.get("seed") or DEFAULT_SEED,
+                          "equiv": False, "step_timeouts": steps[r["module"]]})
+        log = WORK_DIR / f"{r['id']}-rejudge-{os.getpid()}.log"
+        failed = next((st for st in out["steps"] if st["status"] != "pass"), None)
+        r["rejudged"] = {"verdict": out["verdict"], "commit": commit,
+                         "steps": out["steps"],
+                         "failed_test": (_failed_test(log) if failed else None)}
+        if out["verdict"] in ("killed", "timeout"):
+            r["verdict"] = out["verdict"]
+    keep = ("command", "seed", "seconds", "workers", "worker_addresses", "excluded_modules",
+            "mutant_cpu_seconds", "projected_full_campaign_seconds", "recheck_seconds")
+    meta = {k: old.get(k) for k in keep}
+    meta["rejudge_seconds"] = round(time.time() - t0, 1)
+    meta["rejudge_commit"] = commit
+    controls = [{"module": m, "verdict": v} for m, v in old.get("controls", {}).items()]
+    summary = summarize(res, controls, meta)
+    summary["ok"] = not meta["excluded_modules"] and summary["kill_rate"] is not None and \
+        summary["kill_rate"] >= 0.95
+    write_reports(summary, res)
+    return summary
+
+
 def combine(dirs: list[Path], out: Path = MUT_DIR) -> dict[str, Any]:
     """One report of several campaigns' directories (e.g. a sample, then a module whose control
     failed in it, rerun): mutants concatenated, a later control overrides an earlier one."""
@@ -769,6 +825,9 @@ def main(argv: list[str] | None = None) -> int:
                     "prefix of the interleaved plan is reported as the sample)")
     ap.add_argument("--recheck", action="store_true", help="only re-run the equivalence check "
                     "of the last campaign's survivors and rewrite its reports")
+    ap.add_argument("--rejudge", action="store_true", help="only judge the last campaign's "
+                    "survivors again against today's benches (after tests were added to kill "
+                    "them) and rewrite its reports")
     ap.add_argument("--combine", nargs="+", type=Path, default=None, metavar="DIR",
                     help="only write one report (reports/mutation/) of these campaign folders")
     args = ap.parse_args(argv)
@@ -777,6 +836,16 @@ def main(argv: list[str] | None = None) -> int:
         s = combine(args.combine)
         print(f"mutate --combine: {s['mutants']} mutants, {s['killed']} killed, {s['survived']} "
               f"survived, {s['equivalent']} equivalent")
+        return 0 if s["ok"] else 1
+    if args.rejudge:
+        if not (MUT_DIR / "mutants.json").is_file():
+            print("mutate: --rejudge needs a previous campaign (reports/mutation/mutants.json)",
+                  file=sys.stderr)
+            return 2
+        s = rejudge()
+        kr = "-" if s["kill_rate"] is None else f"{100 * s['kill_rate']:.1f} %"
+        print(f"mutate --rejudge: {len(s['killed_after_campaign'])} survivors killed by today's "
+              f"tests, {s['survived']} still survive; kill rate {kr}")
         return 0 if s["ok"] else 1
     if args.recheck:
         if not (MUT_DIR / "mutants.json").is_file():

@@ -432,6 +432,57 @@ async def test_descriptor_check_fuzz(dut: SimHandleBase) -> None:
     assert len([c for c in hits if c]) == 10, f"not every error code was exercised: {hits}"
 
 
+@cocotb.test()
+async def test_descriptor_limits_exact(dut: SimHandleBase) -> None:
+    """Every shape limit of the §6 rules at its value and one above, the rest of a one-layer
+    conv table consistent (Lout from the length formula where it can be): error/code equal
+    the reference, and the reference's code changes across each boundary (the fuzz test's
+    specials hit these values only by chance: the mutation campaign's survivor m0177 moved
+    the Lout limit from 1024 to 1026)."""
+    tb = await make_tb(dut, "test_descriptor_limits_exact")
+
+    def table(**f: int) -> list[list[int]]:
+        d = [0] * 8
+        vals = {"kind": 0, "ssf": 1, "T": 8, "Cin": 1, "Lin": 8, "Cout": 1, "Lout": 8, "K": 1,
+                "S": 1, "P": 0, "w_base": 0, "b_base": 0, **f}
+        for name, v in vals.items():
+            set_field(d, name, v)
+        return [d] + [[0] * 8 for _ in range(tb.max_layers - 1)]
+
+    cases = {  # field: (limit, the other fields making the rest of the table consistent)
+        "Lout": (1024, lambda v: {"Lout": v, "Lin": v - 2, "P": 1}),
+        "Lin": (1024, lambda v: {"Lin": v, "Lout": v}),
+        "Cin": (256, lambda v: {"Cin": v}),
+        "Cout": (256, lambda v: {"Cout": v}),
+        "K": (32, lambda v: {"K": v, "Lin": 64, "Lout": 65 - v}),
+        "S": (32, lambda v: {"S": v, "Lin": 64, "Lout": 64 // v + (1 if 64 % v else 0)}),
+        "P": (31, lambda v: {"P": v, "Lin": 8, "Lout": 8 + 2 * v}),
+    }
+    for name, (limit, fields) in cases.items():
+        codes = []
+        for v in (limit, limit + 1):
+            descs = table(**fields(v))
+            code, layer = check_reference(descs, 1)
+            codes.append(code)
+            tb.program(descs, 1)
+            tb.clear()
+            tb.load_cycles = 3
+            await tb.start()
+            await ClockCycles(dut.clk, tb.max_layers + 2)
+            await ReadOnly()
+            got = (int(dut.error_o.value), int(dut.err_code_o.value), int(dut.err_layer_o.value))
+            exp = (int(code != 0), code, layer)
+            assert got == exp, f"{name} = {v}: (error, code, layer) {got} != {exp} " \
+                               f"[reproduce: {repro_command(MODULE, tb.test)}]"
+            await RisingEdge(dut.clk)
+            if not code:
+                dut.abort_i.value = 1
+                await RisingEdge(dut.clk)
+                dut.abort_i.value = 0
+            await RisingEdge(dut.clk)
+        assert codes[0] != codes[1], f"{name}: limit {limit} is not a boundary here ({codes})"
+
+
 # ---------------------------------------------------------------------------------------------
 # abort, reset
 

@@ -438,7 +438,7 @@ async def test_descriptor_limits_exact(dut: SimHandleBase) -> None:
     conv table consistent (Lout from the length formula where it can be): error/code equal
     the reference, and the reference's code changes across each boundary (the fuzz test's
     specials hit these values only by chance: the mutation campaign's survivor m0177 moved
-    the Lout limit from 1024 to 1026)."""
+    the Lout limit from 1024 to 1026); and the weight and bias memory ends with 8 lane groups."""
     tb = await make_tb(dut, "test_descriptor_limits_exact")
 
     def table(**f: int) -> list[list[int]]:
@@ -457,6 +457,9 @@ async def test_descriptor_limits_exact(dut: SimHandleBase) -> None:
         "K": (32, lambda v: {"K": v, "Lin": 64, "Lout": 65 - v}),
         "S": (32, lambda v: {"S": v, "Lin": 64, "Lout": 64 // v + (1 if 64 % v else 0)}),
         "P": (31, lambda v: {"P": v, "Lin": 8, "Lout": 8 + 2 * v}),
+        # memory ends: 64 outputs = 8 lane groups (survivor m0197 miscounted 8..15 groups)
+        "b_base": (128 - 8, lambda v: {"Cout": 64, "b_base": v}),
+        "w_base": (2048 - 8 * 4, lambda v: {"Cout": 64, "Cin": 4, "w_base": v}),
     }
     for name, (limit, fields) in cases.items():
         codes = []

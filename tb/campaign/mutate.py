@@ -717,10 +717,20 @@ def recheck(timeout: int = EQUIV_TIMEOUT) -> dict[str, Any]:
                             "log": str(elog.relative_to(REPO_ROOT))}
         if eq:
             r["verdict"] = "equivalent"
-    keep = ("command", "seed", "seconds", "workers", "worker_addresses", "excluded_modules",
-            "mutant_cpu_seconds", "projected_full_campaign_seconds")
-    meta = {k: old.get(k) for k in keep}
-    meta["recheck_seconds"] = round(time.time() - t0, 1)
+    return _rewrite(old, res, recheck_seconds=round(time.time() - t0, 1))
+
+
+# keys summarize() computes; every other key of a campaign's summary.json is its metadata
+_COMPUTED = ("mutants", "killed", "survived", "equivalent", "timeout", "errors", "kill_rate",
+             "kill_rate_ci95", "target_kill_rate", "per_module", "time_breakdown", "controls",
+             "survivors", "killed_after_campaign", "ok")
+
+
+def _rewrite(old: dict[str, Any], res: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """Summarise re-judged verdicts ``res`` of the campaign whose summary was ``old`` (its
+    metadata kept, ``extra`` added) and rewrite the reports."""
+    meta = {k: v for k, v in old.items() if k not in _COMPUTED} | extra
+    meta.setdefault("excluded_modules", [])
     controls = [{"module": m, "verdict": v} for m, v in old.get("controls", {}).items()]
     summary = summarize(res, controls, meta)
     summary["ok"] = not meta["excluded_modules"] and summary["kill_rate"] is not None and \
@@ -760,17 +770,8 @@ def rejudge() -> dict[str, Any]:
                          "failed_test": (_failed_test(log) if failed else None)}
         if out["verdict"] in ("killed", "timeout"):
             r["verdict"] = out["verdict"]
-    keep = ("command", "seed", "seconds", "workers", "worker_addresses", "excluded_modules",
-            "mutant_cpu_seconds", "projected_full_campaign_seconds", "recheck_seconds")
-    meta = {k: old.get(k) for k in keep}
-    meta["rejudge_seconds"] = round(time.time() - t0, 1)
-    meta["rejudge_commit"] = commit
-    controls = [{"module": m, "verdict": v} for m, v in old.get("controls", {}).items()]
-    summary = summarize(res, controls, meta)
-    summary["ok"] = not meta["excluded_modules"] and summary["kill_rate"] is not None and \
-        summary["kill_rate"] >= 0.95
-    write_reports(summary, res)
-    return summary
+    return _rewrite(old, res, rejudge_seconds=round(time.time() - t0, 1),
+                    rejudge_commit=commit)
 
 
 def combine(dirs: list[Path], out: Path = MUT_DIR) -> dict[str, Any]:

@@ -369,6 +369,18 @@ async def test_build_extremes(dut: SimHandleBase) -> None:
 # descriptor check
 
 
+async def check_outcome(tb: "TB", descs: list[list[int]], nl: int) -> tuple[int, int, int]:
+    """Program a descriptor table, start, wait for the check: (error, code, layer) as seen."""
+    dut = tb.dut
+    tb.program(descs, nl)
+    tb.clear()
+    tb.load_cycles = 3
+    await tb.start()
+    await ClockCycles(dut.clk, tb.max_layers + 2)
+    await ReadOnly()
+    return int(dut.error_o.value), int(dut.err_code_o.value), int(dut.err_layer_o.value)
+
+
 @cocotb.test()
 async def test_descriptor_check_fuzz(dut: SimHandleBase) -> None:
     """Random corruptions of legal descriptor tables (boundary and random field values, NUM_LAYERS
@@ -407,13 +419,7 @@ async def test_descriptor_check_fuzz(dut: SimHandleBase) -> None:
             set_field(descs[img.num_layers - 1], "Cout", r.choice([17, 32, 256]))
         code, layer = check_reference(descs, nl)
         hits[code] = hits.get(code, 0) + 1
-        tb.program(descs, nl)
-        tb.clear()
-        tb.load_cycles = 3
-        await tb.start()
-        await ClockCycles(dut.clk, tb.max_layers + 2)
-        await ReadOnly()
-        got = (int(dut.error_o.value), int(dut.err_code_o.value), int(dut.err_layer_o.value))
+        got = await check_outcome(tb, descs, nl)
         exp = (int(code != 0), code, layer)
         if code:
             assert got == exp and not tb.arms and int(dut.idle_o.value), \
@@ -467,13 +473,7 @@ async def test_descriptor_limits_exact(dut: SimHandleBase) -> None:
             descs = table(**fields(v))
             code, layer = check_reference(descs, 1)
             codes.append(code)
-            tb.program(descs, 1)
-            tb.clear()
-            tb.load_cycles = 3
-            await tb.start()
-            await ClockCycles(dut.clk, tb.max_layers + 2)
-            await ReadOnly()
-            got = (int(dut.error_o.value), int(dut.err_code_o.value), int(dut.err_layer_o.value))
+            got = await check_outcome(tb, descs, 1)
             exp = (int(code != 0), code, layer)
             assert got == exp, f"{name} = {v}: (error, code, layer) {got} != {exp} " \
                                f"[reproduce: {repro_command(MODULE, tb.test)}]"

@@ -746,7 +746,7 @@ def _failed_test(log: Path) -> str:
     return m.group(1) if m else "?"
 
 
-def rejudge() -> dict[str, Any]:
+def rejudge(jobs: int = 2) -> dict[str, Any]:
     """Judge the last campaign's survivors again against TODAY's benches (after tests were added
     to kill them): each becomes killed (or timeout) with the failing test and the commit
     recorded under ``rejudged``, or stays a survivor; the reports are rewritten. Equivalence is
@@ -756,13 +756,12 @@ def rejudge() -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
                             capture_output=True, text=True, check=False).stdout.strip() or "?"
     t0 = time.time()
-    steps = {c: step_timeouts([], c) for c in CONTEXTS}
-    for r in res:
-        if r["verdict"] != "survived" or not r.get("mutation"):
-            continue
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(r: dict[str, Any]) -> None:
         out = run_mutant({"id": f"{r['id']}-rejudge", "module": r["module"],
                           "mutation": r["mutation"], "seed": old.get("seed") or DEFAULT_SEED,
-                          "equiv": False, "step_timeouts": steps[r["module"]]})
+                          "equiv": False})
         log = WORK_DIR / f"{r['id']}-rejudge-{os.getpid()}.log"
         failed = next((st for st in out["steps"] if st["status"] != "pass"), None)
         r["rejudged"] = {"verdict": out["verdict"], "commit": commit,
@@ -770,6 +769,10 @@ def rejudge() -> dict[str, Any]:
                          "failed_test": (_failed_test(log) if failed else None)}
         if out["verdict"] in ("killed", "timeout"):
             r["verdict"] = out["verdict"]
+
+    todo = [r for r in res if r["verdict"] == "survived" and r.get("mutation")]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:   # each one runs subprocesses
+        list(pool.map(one, todo))
     return _rewrite(old, res, rejudge_seconds=round(time.time() - t0, 1),
                     rejudge_commit=commit)
 
@@ -843,7 +846,7 @@ def main(argv: list[str] | None = None) -> int:
             print("mutate: --rejudge needs a previous campaign (reports/mutation/mutants.json)",
                   file=sys.stderr)
             return 2
-        s = rejudge()
+        s = rejudge(args.jobs or 2)
         kr = "-" if s["kill_rate"] is None else f"{100 * s['kill_rate']:.1f} %"
         print(f"mutate --rejudge: {len(s['killed_after_campaign'])} survivors killed by today's "
               f"tests, {s['survived']} still survive; kill rate {kr}")

@@ -178,6 +178,16 @@ def test_rejudge_kills_a_survivor_with_todays_bench(monkeypatch: pytest.MonkeyPa
     assert "killed by tests added after it" in (tmp_path / "summary.md").read_text()
 
 
+def test_relocate_moves_a_mutation_to_this_checkout() -> None:
+    """Cell names carry the campaign checkout's path: --rejudge / --recheck rewrite it."""
+    m = ("mutate -mode const1 -module ctrl -cell $gt$/work/other/rtl/ctrl.v:199$59 -port B "
+         "-portbit 1 -src /work/other/rtl/ctrl.v:199.37-199.62")
+    out = mu.relocate(m, Path("/repo"))
+    assert out == m.replace("/work/other/rtl/", "/repo/rtl/") and "/work/other" not in out
+    assert mu.relocate("mutate -mode inv -module stream_in -cell $procmux$21 -port S",
+                       Path("/repo")) == "mutate -mode inv -module stream_in -cell $procmux$21 -port S"
+
+
 def test_wilson_interval_and_time_breakdown() -> None:
     assert mu.wilson(0, 0) is None
     lo, hi = mu.wilson(95, 100)

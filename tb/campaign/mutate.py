@@ -711,8 +711,8 @@ def recheck(timeout: int = EQUIV_TIMEOUT) -> dict[str, Any]:
         if r["verdict"] != "survived":
             continue
         elog = MUT_DIR / "equiv" / f"{r['id']}.log"
-        eq, evidence = equivalence(CONTEXTS[r["module"]], r["mutation"], REPO_ROOT / "rtl", elog,
-                                   timeout)
+        eq, evidence = equivalence(CONTEXTS[r["module"]], relocate(r["mutation"]),
+                                   REPO_ROOT / "rtl", elog, timeout)
         r["equivalence"] = {"proven": eq, "evidence": evidence,
                             "log": str(elog.relative_to(REPO_ROOT))}
         if eq:
@@ -739,6 +739,14 @@ def _rewrite(old: dict[str, Any], res: list[dict[str, Any]], **extra: Any) -> di
     return summary
 
 
+def relocate(mutation: str, root: Path | None = None) -> str:
+    """A campaign's mutation command with the checkout it ran in replaced by ``root`` (default
+    this one): yosys names cells after their source path (``$gt$/old/rtl/ctrl.v:199$59``),
+    so a command recorded in another checkout names no cell here."""
+    root = root or REPO_ROOT
+    return re.sub(r"(?<![\w.])/[^\s$:]*?/rtl/", f"{root}/rtl/", mutation)
+
+
 def _failed_test(log: Path) -> str:
     """The first cocotb test reported failed in a judging log (or the step's reason)."""
     text = log.read_text(errors="replace") if log.is_file() else ""
@@ -760,7 +768,8 @@ def rejudge(jobs: int = 2) -> dict[str, Any]:
 
     def one(r: dict[str, Any]) -> None:
         out = run_mutant({"id": f"{r['id']}-rejudge", "module": r["module"],
-                          "mutation": r["mutation"], "seed": old.get("seed") or DEFAULT_SEED,
+                          "mutation": relocate(r["mutation"]),
+                          "seed": old.get("seed") or DEFAULT_SEED,
                           "equiv": False})
         log = WORK_DIR / f"{r['id']}-rejudge-{os.getpid()}.log"
         failed = next((st for st in out["steps"] if st["status"] != "pass"), None)

@@ -130,11 +130,8 @@ def _enumerate(aig: Path, amap: Path, log: Path) -> tuple[str, dict]:
 
     t = time.time()
     verdict, info = equiv_cut.exhaustive(equiv_cut.read_aiger(aig))
-    names = {}
-    for row in amap.read_text().splitlines():
-        f = row.split(maxsplit=3)
-        if len(f) == 4 and f[0] == "input":
-            names[int(f[1])] = f[3] if f[3].endswith("]") else f"{f[3]}[{f[2]}]"
+    names = {num: port if port.endswith("]") else f"{port}[{bit}]"
+             for (port, bit), num in equiv_cut.map_inputs(amap).items()}
     info["seconds"] = round(time.time() - t, 2)
     cex = info.pop("counterexample", None)
     with open(log, "w") as fh:

@@ -77,6 +77,11 @@ class Cut:
                 "undef_resolved_mux": self.undef_mux, "undef_resolved_zero": self.undef_zero}
 
 
+def net_of(label: str) -> str:
+    """The net an obligation's label names, without its bit index (``u_ctrl.d_cin``)."""
+    return re.sub(r"\[\d+\]$", "", label.split(" ")[0])
+
+
 def gate_instance(cell_name: str) -> str | None:
     """The netlist instance a flattened gate-side primitive came from (``u_mac.c12``)."""
     m = _GATE_INST.match(cell_name)
@@ -320,7 +325,7 @@ def _builder(design: dict, top: str, dual: bool, undef: str = "resolve") -> Call
         remap: dict[int, int] = {}
         seen_nets: set[str] = set()
         for a, b, label in obligations:
-            net = re.sub(r"\[\d+\]$", "", label.split(" ")[0])
+            net = net_of(label)
             if net not in stop:
                 continue
             a, b = fix(a), fix(b)
@@ -466,7 +471,7 @@ def group_of(label: str, mac: str | None = "u_mac.", ctrl: str | None = None) ->
     if mac is not None and label.startswith(mac):
         return "mac"
     if ctrl is not None:
-        net = re.sub(r"\[\d+\]$", "", label.split(" ")[0])
+        net = net_of(label)
         if net.startswith(ctrl) and net[len(ctrl):] in ARITH_CUTS:
             return net
     name = label.split(" ")[0]
@@ -565,14 +570,20 @@ def write_cofactor(aig: Aiger, path: Path, values: dict[int, int]) -> None:
     Path(path).write_bytes(bytes(out))
 
 
-def input_numbers(map_file: Path, wanted: list[tuple[str, int]]) -> list[int]:
-    """AIGER input numbers of the miter inputs ``wanted`` (port, bit), from the map file of
-    yosys ``write_aiger -map``; CutError when one is missing."""
+def map_inputs(map_file: Path) -> dict[tuple[str, int], int]:
+    """(port, bit) -> AIGER input number, from the map file of yosys ``write_aiger -map``."""
     where = {}
     for row in Path(map_file).read_text().splitlines():
         f = row.split(maxsplit=3)
         if len(f) == 4 and f[0] == "input":
             where[(f[3], int(f[2]))] = int(f[1])
+    return where
+
+
+def input_numbers(map_file: Path, wanted: list[tuple[str, int]]) -> list[int]:
+    """AIGER input numbers of the miter inputs ``wanted`` (port, bit), from the map file of
+    yosys ``write_aiger -map``; CutError when one is missing."""
+    where = map_inputs(map_file)
     missing = [w for w in wanted if w not in where]
     if missing:
         raise CutError(f"cofactor variable {missing[0][0]}[{missing[0][1]}] not an AIGER input")
@@ -581,8 +592,9 @@ def input_numbers(map_file: Path, wanted: list[tuple[str, int]]) -> list[int]:
 
 # --- exhaustive enumeration of a small combinational AIGER miter (the products) -----------
 
-def support(aig: Aiger) -> list[int]:
-    """The input numbers (0-based) in the structural fan-in of the outputs."""
+def _cone(aig: Aiger) -> tuple[list[int], list[int]]:
+    """The structural fan-in of the outputs: (input numbers, 0-based; AND variables, in
+    AIGER order, which is topological)."""
     m, ni, nl, no, na = aig.header
     first = ni + nl + 1
     seen: set[int] = set()
@@ -597,7 +609,12 @@ def support(aig: Aiger) -> list[int]:
             stack += [r0 >> 1, r1 >> 1]
         elif v > ni:
             raise CutError("the AIGER file has latches: not a combinational miter")
-    return sorted(v - 1 for v in seen if v <= ni)
+    return sorted(v - 1 for v in seen if v <= ni), sorted(v for v in seen if v >= first)
+
+
+def support(aig: Aiger) -> list[int]:
+    """The input numbers (0-based) in the structural fan-in of the outputs."""
+    return _cone(aig)[0]
 
 
 def exhaustive(aig: Aiger, max_inputs: int = 26, chunk_bits: int = 18,
@@ -612,22 +629,13 @@ def exhaustive(aig: Aiger, max_inputs: int = 26, chunk_bits: int = 18,
     m, ni, nl, no, na = aig.header
     if nl:
         raise CutError("the AIGER file has latches: not a combinational miter")
-    sup = support(aig)
+    sup, need = _cone(aig)
     n = len(sup)
     info: dict = {"inputs": n, "values": 1 << n}
     if n > max_inputs:
         return "too large", info
     first = ni + nl + 1
-    need: set[int] = set()
-    stack = [x >> 1 for x in aig.outputs]
-    while stack:
-        v = stack.pop()
-        if v in need or v < first:
-            continue
-        need.add(v)
-        r0, r1 = aig.ands[v - first]
-        stack += [r0 >> 1, r1 >> 1]
-    order = [(v, *aig.ands[v - first]) for v in sorted(need)]   # AIGER: lhs > rhs
+    order = [(v, *aig.ands[v - first]) for v in need]
     info["and_nodes"] = len(order)
     c = min(n, chunk_bits)
     words = max(1, (1 << c) >> 6)

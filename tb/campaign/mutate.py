@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -378,6 +379,7 @@ def run_mutant(spec: dict[str, Any]) -> dict[str, Any]:
             env.pop(var, None)
         log = work.with_suffix(".log")
         log.unlink(missing_ok=True)
+        out["log"] = str(log)                                 # kept after the run
         py = sys.executable
         steps = []
         if ctx.bench:
@@ -747,11 +749,12 @@ def relocate(mutation: str, root: Path | None = None) -> str:
     return re.sub(r"(?<![\w.])/[^\s$:]*?/rtl/", f"{root}/rtl/", mutation)
 
 
-def _failed_test(log: Path) -> str:
-    """The first cocotb test reported failed in a judging log (or the step's reason)."""
+def _failed_test(log: Path, reason: str) -> str:
+    """The first cocotb test reported failed in a judging log, else the step's ``reason``
+    (a time-out, a failing smoke script)."""
     text = log.read_text(errors="replace") if log.is_file() else ""
     m = re.search(r"(\S+) failed\n", text)
-    return m.group(1) if m else "?"
+    return m.group(1) if m else reason
 
 
 def rejudge(jobs: int = 2) -> dict[str, Any]:
@@ -764,18 +767,18 @@ def rejudge(jobs: int = 2) -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
                             capture_output=True, text=True, check=False).stdout.strip() or "?"
     t0 = time.time()
-    from concurrent.futures import ThreadPoolExecutor
 
     def one(r: dict[str, Any]) -> None:
         out = run_mutant({"id": f"{r['id']}-rejudge", "module": r["module"],
                           "mutation": relocate(r["mutation"]),
                           "seed": old.get("seed") or DEFAULT_SEED,
                           "equiv": False})
-        log = WORK_DIR / f"{r['id']}-rejudge-{os.getpid()}.log"
         failed = next((st for st in out["steps"] if st["status"] != "pass"), None)
         r["rejudged"] = {"verdict": out["verdict"], "commit": commit,
                          "steps": out["steps"],
-                         "failed_test": (_failed_test(log) if failed else None)}
+                         "failed_test": (_failed_test(Path(out["log"]),
+                                                      f"{failed['step']}: {failed['why']}")
+                                         if failed else None)}
         if out["verdict"] in ("killed", "timeout"):
             r["verdict"] = out["verdict"]
 

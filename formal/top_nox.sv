@@ -13,6 +13,7 @@
 //   closes, and only the SRAM read registers (free until read, not compared) could break it.
 // Environment: an APB3 master (as apb_regs.v assumes); reset at step 0, free afterwards.
 `default_nettype none
+`include "nox_common.vh"
 
 module top_nox (
     input wire        clk,
@@ -65,42 +66,17 @@ module top_nox (
     always @(posedge clk) f_past_q <= 1'b1;
     always @(*) if (!f_past_q) assume (!rst_n);
 
-    // environment: an APB3 master (as assumed by apb_regs.v): no transfer during reset, an
-    // access cycle repeats its setup cycle's address, direction and data, a setup is followed
-    // by its access.
-    reg        f_setup_q, f_pwrite_q;
-    reg [15:0] f_addr_q;
-    reg [31:0] f_wdata_q;
-    always @(posedge clk) begin
-        f_setup_q  <= psel && !penable;
-        f_pwrite_q <= pwrite;
-        f_addr_q   <= paddr;
-        f_wdata_q  <= pwdata;
-    end
-    always @(*) if (!rst_n) assume (!psel);
-    always @(*) if (f_past_q) begin
-        if (psel && penable) assume (f_setup_q && paddr == f_addr_q && pwrite == f_pwrite_q
-                                     && pwdata == f_wdata_q);
-        if (f_setup_q) assume (psel && penable);
-    end
+    // environment: an APB3 master (formal/nox_common.vh)
+    `NOX_APB_MASTER(f_past_q)
 
     wire f_outs_eq_d = cmp_prdata && cmp_pready && cmp_pslverr && cmp_in_ready && cmp_trace_valid
                     && cmp_trace_layer && cmp_trace_index && cmp_trace_value && cmp_irq;
     always @(*) if (f_past_q) begin
         ap_top_no_x: assert (f_outs_eq_d);
         ap_top_nox_state: assert (!trigger);
-        // induction helper (k-induction needs it): wherever the design uses an SRAM's read data,
-        // that SRAM was read after the reset cycle. Activation and weight words are used the
-        // cycle after their read (p1_v, p2_v: ctrl.v), a host read in the access cycle after its
-        // setup (mem_rd_q: apb_regs.v), bias and theta words from TAP to FIRE after their read
-        // in INIT; the input stream writes activation buffer 0 only in LOAD.
-        ap_top_nox_sram: assert (&f_started_d
-                                 && (!(f_state_d >= 4'd5 && f_state_d <= 4'd8) || (f_bias_read_d && f_theta_read_d))
-                                 && (!f_stream_d || f_state_d == 4'd2)
-                                 && (!f_p1_v_d || f_act_read_d[f_layer_d[0]])
-                                 && (!f_p2_v_d || f_w_read_d)
-                                 && (!f_mem_rd_d || (f_addr_q[15:12] == 4'h1 ? f_bias_read_d
-                                                    : f_addr_q[15:12] == 4'h2 ? f_theta_read_d : f_w_read_d)));
+        // the invariant of the induction (formal/nox_common.vh): wherever the design uses an
+        // SRAM's read data, that SRAM was read after the reset cycle
+        ap_top_nox_sram: assert (`NOX_SRAM_READ_BEFORE_USE);
         // a weight word read back through the APB window (an SRAM read register in use)
         cv_top_no_x: cover (prdata_a != 0 && psel && penable && !pwrite && paddr[15:12] == 4'h4);
         // the same for a bias word: a second memory's read register in use, all registers equal

@@ -9,6 +9,7 @@
 // TAP to FIRE after their read in INIT; the input stream writes activation buffer 0 only in
 // LOAD. The same expression is ap_top_nox_sram of top_nox.sv (bounded there, on the miter).
 `default_nettype none
+`include "nox_common.vh"
 
 module top_nox_inv (
     input wire        clk,
@@ -59,31 +60,11 @@ module top_nox_inv (
     always @(posedge clk) f_past_q <= 1'b1;
     always @(*) if (!f_past_q) assume (!rst_n);
 
-    // environment: an APB3 master (as in top_nox.sv)
-    reg        f_setup_q, f_pwrite_q;
-    reg [15:0] f_addr_q;
-    reg [31:0] f_wdata_q;
-    always @(posedge clk) begin
-        f_setup_q  <= psel && !penable;
-        f_pwrite_q <= pwrite;
-        f_addr_q   <= paddr;
-        f_wdata_q  <= pwdata;
-    end
-    always @(*) if (!rst_n) assume (!psel);
-    always @(*) if (f_past_q) begin
-        if (psel && penable) assume (f_setup_q && paddr == f_addr_q && pwrite == f_pwrite_q
-                                     && pwdata == f_wdata_q);
-        if (f_setup_q) assume (psel && penable);
-    end
+    // environment: an APB3 master (formal/nox_common.vh)
+    `NOX_APB_MASTER(f_past_q)
 
     always @(*) if (f_past_q) begin
-        ap_nox_inv: assert (&f_started_d
-                            && (!(f_state_d >= 4'd5 && f_state_d <= 4'd8) || (f_bias_read_d && f_theta_read_d))
-                            && (!f_stream_d || f_state_d == 4'd2)
-                            && (!f_p1_v_d || f_act_read_d[f_layer_d[0]])
-                            && (!f_p2_v_d || f_w_read_d)
-                            && (!f_mem_rd_d || (f_addr_q[15:12] == 4'h1 ? f_bias_read_d
-                                               : f_addr_q[15:12] == 4'h2 ? f_theta_read_d : f_w_read_d)));
+        ap_nox_inv: assert (`NOX_SRAM_READ_BEFORE_USE);
         // reachable with a use active: a host read of the weight window in its access cycle
         cv_nox_inv: cover (f_mem_rd_d && f_w_read_d && psel && penable);
     end

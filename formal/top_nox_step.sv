@@ -17,6 +17,7 @@
 // depends on a power-up value. Each step is one SAT problem on a miter whose shared logic
 // yosys merges: it does not grow with time.
 `default_nettype none
+`include "nox_common.vh"
 
 module top_nox_step (
     input wire        clk,
@@ -65,33 +66,14 @@ module top_nox_step (
     reg f_step_q = 1'b0;                  // 0: the step's first cycle, 1: the next one
     always @(posedge clk) f_step_q <= 1'b1;
 
-    // environment: an APB3 master (as in top_nox.sv); its registers are free at step 0
-    reg        f_setup_q, f_pwrite_q;
-    reg [15:0] f_addr_q;
-    reg [31:0] f_wdata_q;
-    always @(posedge clk) begin
-        f_setup_q  <= psel && !penable;
-        f_pwrite_q <= pwrite;
-        f_addr_q   <= paddr;
-        f_wdata_q  <= pwdata;
-    end
-    always @(*) begin
-        if (!rst_n) assume (!psel);
-        if (psel && penable) assume (f_setup_q && paddr == f_addr_q && pwrite == f_pwrite_q
-                                     && pwdata == f_wdata_q);
-        if (f_setup_q) assume (psel && penable);
-    end
+    // environment: an APB3 master (formal/nox_common.vh), from the first cycle on; its
+    // registers are free at step 0
+    `NOX_APB_MASTER(1'b1)
 
     always @(*) if (!f_step_q) begin
         // the invariant of nox_inv (= ap_top_nox_sram of top_nox.sv), in the shared state
 `ifndef FORMAL_MUTANT_NOX_STEP_NOINV
-        assume (&f_started_d
-                && (!(f_state_d >= 4'd5 && f_state_d <= 4'd8) || (f_bias_read_d && f_theta_read_d))
-                && (!f_stream_d || f_state_d == 4'd2)
-                && (!f_p1_v_d || f_act_read_d[f_layer_d[0]])
-                && (!f_p2_v_d || f_w_read_d)
-                && (!f_mem_rd_d || (f_addr_q[15:12] == 4'h1 ? f_bias_read_d
-                                   : f_addr_q[15:12] == 4'h2 ? f_theta_read_d : f_w_read_d)));
+        assume (`NOX_SRAM_READ_BEFORE_USE);
 `endif
         assume (cmp_p2_v && cmp_p2_x);
         ap_nox_step: assert (!trigger);

@@ -151,9 +151,19 @@ class TB:
         self.trace_mon = TraceMonitor(dut, "trace", dut.clk, self.counter,
                                       origin_fn=self.compute_origin)
         self.irq_cycles: list[int] = []          # absolute cycles in which irq is high
-        cocotb.start_soon(self._irq_watch())
-        self.sram_reads = {"weights": 0, "activations": 0}
-        cocotb.start_soon(self._sram_watch())
+        # memory reads (ce and not we) counted in every cycle: the golden model predicts them
+        # (an SRAM enabled more often than the schedule needs costs energy no result shows)
+        self._wmem = self._ports(self._macro("u_wmem"))
+        self.sram_reads = {"weights": 0}
+        try:
+            self._acts = [self._ports(self._macro(f"g_act[{b}].u_act")) for b in range(2)]
+            self.sram_reads["activations"] = 0
+        except AttributeError:
+            # a yosys-written netlist names them \g_act[0].u_act, whose ports Icarus's VPI
+            # does not give by name: the activation count is then not checked
+            LOG.warning("activation buffer ports not reachable: their reads are not counted")
+            self._acts = []
+        cocotb.start_soon(self._cycle_watch())
         dut.in_valid.value = 0
         dut.in_data.value = 0
         self.test = ""
@@ -166,15 +176,9 @@ class TB:
         last = self.hs_mon.last_cycle
         return None if last is None else last + 1
 
-    async def _irq_watch(self) -> None:
-        prev = 0
-        while True:
-            await RisingEdge(self.dut.clk)
-            await ReadOnly()
-            now = int(self.dut.irq.value)
-            if now and not prev:
-                self.irq_cycles.append(self.counter.cycle)
-            prev = now
+    @staticmethod
+    def _ports(m: SimHandleBase) -> tuple[SimHandleBase, SimHandleBase]:
+        return m.ce, m.we
 
     def _macro(self, path: str) -> SimHandleBase:
         """A memory macro instance: through the generate scopes of the RTL, or by its escaped
@@ -191,33 +195,23 @@ class TB:
         except (AttributeError, IndexError, KeyError):
             return self.dut._id(path, extended=False)
 
-    async def _sram_watch(self) -> None:
-        """Count the reads (ce and not we) of the weight macro and of both activation buffers
-        in every cycle: the golden model predicts them (an SRAM enabled more often than the
-        schedule needs costs energy that no result shows)."""
-        def ports(m: SimHandleBase) -> tuple[SimHandleBase, SimHandleBase]:
-            return m.ce, m.we
-
-        w = ports(self._macro("u_wmem"))
-        try:
-            acts = [ports(self._macro(f"g_act[{b}].u_act")) for b in range(2)]
-        except AttributeError:
-            # a yosys-written netlist names them \g_act[0].u_act, whose ports Icarus's VPI
-            # does not give by name: the activation count is then not checked
-            LOG.warning("activation buffer ports not reachable: their reads are not counted")
-            acts = []
-            self.sram_reads.pop("activations")
-
+    async def _cycle_watch(self) -> None:
+        """Every cycle: the cycles in which irq rises, and the memory reads."""
         def read(ce_we: tuple[SimHandleBase, SimHandleBase]) -> bool:
             ce, we = ce_we[0].value, ce_we[1].value
             return ce.is_resolvable and we.is_resolvable and int(ce) == 1 and int(we) == 0
 
+        prev = 0
         while True:
             await RisingEdge(self.dut.clk)
             await ReadOnly()
-            self.sram_reads["weights"] += read(w)
-            if acts:
-                self.sram_reads["activations"] += sum(read(a) for a in acts)
+            now = int(self.dut.irq.value)
+            if now and not prev:
+                self.irq_cycles.append(self.counter.cycle)
+            prev = now
+            self.sram_reads["weights"] += read(self._wmem)
+            if self._acts:
+                self.sram_reads["activations"] += sum(read(a) for a in self._acts)
 
     def clear_monitors(self) -> None:
         """Forget what the monitors saw (before a new inference)."""

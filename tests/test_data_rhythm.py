@@ -55,6 +55,57 @@ def test_features_equal_the_definition_on_a_synthetic_rhythm() -> None:
     assert got[0, 5] == 0 and got[3, 5] > 0
 
 
+def _slow_v2(r: list[int], amp: list[int]) -> list[list[int]]:
+    """Version 2: the seven features plus the two of the previous window, by the docstring's
+    definitions with exact fractions (lower median, the S/32 floor, 128 + 8 z)."""
+    n = len(r)
+    pre = [r[1] - r[0]] + [r[i] - r[i - 1] for i in range(1, n)]
+    out = []
+    for i, row in enumerate(_slow_features(r, amp)):
+        prev = list(range(max(0, i - 8), i))
+        s, c = (sum(pre[j] for j in prev), len(prev)) if prev else (pre[0], 1)
+        d = sorted(abs(pre[j] - pre[j - 1]) for j in range(max(1, i - 8), i))
+        med = d[(len(d) - 1) // 2] if d else 0
+        mean = Fraction(s, c)
+        irr = min(255, int((256 * Fraction(med) / mean + Fraction(1, 2)).__floor__()))
+        z = (mean - pre[i]) / (med + mean / 32)
+        q8 = min(255, max(0, 128 + int((8 * z + Fraction(1, 2)).__floor__())))
+        out.append(row + [irr, q8])
+    return out
+
+
+def test_version_2_features_equal_the_definition() -> None:
+    rng = np.random.default_rng(3)
+    rr = rng.integers(280, 320, 400)
+    rr[100:200] = rng.integers(150, 450, 100)     # an irregular (AF-like) stretch
+    rr[[50, 51, 300]] = [200, 420, 100]           # premature beats in a regular rhythm
+    rr[320:330] = 300                              # perfectly regular: med = 0
+    r = np.cumsum(rr) + 5
+    amp = rng.integers(1, 600, len(r))
+    got = rhythm.features(r, amp, version=2)
+    assert got.shape == (len(r), 9) and got.dtype == np.uint8
+    assert got.tolist() == _slow_v2(r.tolist(), amp.tolist())
+    assert got[:, :7].tolist() == rhythm.features(r, amp).tolist()
+    # what the two features are for: a premature beat in a regular rhythm stands out, the same
+    # RR shortening inside the irregular stretch does not, and the irregular stretch reads high
+    assert got[50, 8] > 160 and got[300, 8] == 255
+    assert np.median(got[110:200, 7]) > 4 * np.median(got[10:50, 7])
+    assert np.median(got[110:200, 8]) < 150
+
+
+def test_version_2_channel_layout_and_preprocess() -> None:
+    f = np.arange(18, dtype=np.uint8).reshape(2, 9) + 1
+    ch = rhythm.channel(f)
+    for k in range(9):
+        assert (ch[:, 0, 20 * k:20 * k + 20] == f[:, k:k + 1]).all()
+    assert (ch[:, 0, 180:] == 0).all()
+    assert rhythm.version_of(rhythm.preprocess(2)) == 2
+    assert rhythm.version_of(rhythm.preprocess(1)) == 1
+    assert rhythm.version_of({}) == 0
+    with pytest.raises(DataError, match="unknown rhythm version"):
+        rhythm.features(np.array([1, 5, 9]), np.array([1, 1, 1]), version=3)
+
+
 def test_a_premature_beat_scores_below_one_and_its_pause_above() -> None:
     r = np.arange(20) * 300
     r[10:] -= 120                                  # beat 10 comes 120 samples early

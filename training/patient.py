@@ -184,17 +184,18 @@ def _line(name: str, rep: dict) -> str:
             f"F {f(pc['F']['se'])}/{f(pc['F']['ppv'])} (n {rep['n']})")
 
 
-def _ds1_common() -> tuple[np.ndarray, np.ndarray]:
+def _ds1_common(version: int) -> tuple[np.ndarray, np.ndarray]:
     from training import rhythm
-    ds = rhythm.build("inter", "train")
+    ds = rhythm.build("inter", "train", rhythm=version or 1)
     idx = common_set(ds.inputs, ds.labels, ds.classes)
     return ds.inputs[idx], ds.labels[idx]
 
 
-def _ds1_parts(rhythm_inputs: bool):
-    """get_part(record, part) on DS1 records (selection protocol)."""
+def _ds1_parts(version: int):
+    """get_part(record, part) on DS1 records (selection protocol), rhythm channel of `version`
+    (0: none)."""
     from training import rhythm
-    ds = rhythm.build("inter", "train", rhythm=rhythm_inputs)
+    ds = rhythm.build("inter", "train", rhythm=version)
     rec = ds.meta["source"].astype(np.int64)
     first = ds.meta["sample"].astype(np.int64) < rhythm.TUNE_SAMPLES
 
@@ -204,11 +205,11 @@ def _ds1_parts(rhythm_inputs: bool):
     return get
 
 
-def _ds2_parts():
+def _ds2_parts(version: int):
     from training import rhythm
 
     def get(r: int, part: str) -> tuple[np.ndarray, np.ndarray]:
-        ds = rhythm.build("patient", part, record=r)
+        ds = rhythm.build("patient", part, record=r, rhythm=version)
         return ds.inputs, ds.labels
     return get
 
@@ -240,9 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     base = json.loads(args.base.read_text())
-    rhythm_inputs = "rhythm" in base["input"]["preprocess"]
-    common = _ds1_common()
-    if not rhythm_inputs:
+    from training import rhythm
+    version = rhythm.version_of(base["input"]["preprocess"])
+    common = _ds1_common(version)
+    if not version:
         common = (common[0][:, :1], common[1])
     t0 = time.time()
     if args.action == "select":
@@ -251,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
             print("patient: error: the base bundle records no held-out DS1 validation records",
                   file=sys.stderr)
             return 1
-        get = _ds1_parts(rhythm_inputs)
+        get = _ds1_parts(version)
         results = {}
         for name, cfg in SELECT_GRID.items():
             if args.only and name not in args.only:
@@ -272,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         sel = PATIENT_DIR / "select.json"
         args.config = json.loads(sel.read_text())["best"] if sel.is_file() else CHOSEN
     cfg = SELECT_GRID[args.config]
-    res = run_protocol(base, ecg.DS2, _ds2_parts(), common, cfg, keep=True)
+    res = run_protocol(base, ecg.DS2, _ds2_parts(version), common, cfg, keep=True)
     PATIENT_DIR.mkdir(parents=True, exist_ok=True)
     base_out = copy.deepcopy(base)
     base_out["name"] = "ecg-aami5-patient-base"

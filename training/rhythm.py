@@ -28,6 +28,24 @@ digital MLII samples r_i-36 .. r_i+36 (+-100 ms, edge replication as for the win
 Every ratio A/B is a ratio of integers, encoded as q = min(255, floor((128 A + B) / (2 B)))
 (round-half-up of 64 A/B, so 1.0 -> 64 and the range is 0 .. 3.98), q = 0 when B = 0. Channel 1
 of the input holds feature k in samples 26k .. 26k+25 (k = 0..6) and 0 in samples 182..186.
+
+**Version 2** adds two features that tell atrial fibrillation and flutter (irregular rhythm whose
+beats are N) from premature S beats in a regular rhythm: a short RR is premature only against
+a rhythm that was regular before it. Over the *previous* window, beats max(0, i-8)..i-1 (c of
+them, S = their sum of pre) and the successive differences d_j = |pre_j - pre_(j-1)| for
+j = max(1, i-8)..i-1 (m of them, med = the lower median, sorted[(m-1)//2]; 0 when m = 0):
+
+=== ================================================ ===============================
+ 7  irregularity med / (S / c), scale 256             AF / flutter: high; sinus: low
+ 8  prematurity in irregularity units                 S in sinus rhythm: high
+    z = (S/c - pre) / (med + S/(32 c)), as 128 + 8 z
+=== ================================================ ===============================
+
+q7 = min(255, floor((512 med c + S) / (2 S))); q8 = clip(128 + floor((512 (S - c pre) + D) /
+(2 D)), 0, 255) with D = 32 c med + S (the S/32 term keeps a perfectly regular rhythm, med = 0,
+from dividing by zero and sets the smallest irregularity that counts); i = 0 (no previous beat):
+S = pre_0, c = 1. Version 2 holds feature k in samples 20k .. 20k+19 (k = 0..8) and 0 in samples
+180..186. Both versions are rebuilt from a bundle's `input.preprocess.rhythm`.
 """
 
 from __future__ import annotations
@@ -41,10 +59,12 @@ import numpy as np
 
 from training import DataError, ecg
 
-VERSION = 1
+VERSION = 1                # the version `build` writes unless told otherwise
+VERSIONS = (1, 2)
 SCALE = 64                 # ratio 1.0 -> 64
-BLOCK = 26                 # samples per feature in channel 1
-N_FEATURES = 7
+BLOCKS = {1: 26, 2: 20}    # samples per feature in channel 1, per version
+N_FEATURES = {1: 7, 2: 9}
+PREV_BEATS = 8             # version 2: the previous window (beats i-8..i-1)
 LOCAL_BEATS = 10
 LONG_SAMPLES = 5 * 60 * ecg.RAW_RATE
 AMP_HALF = 36              # +-100 ms at 360 Hz
@@ -54,8 +74,10 @@ FEATURES = ["pre_rr/long_mean_rr", "post_rr/long_mean_rr", "local_mean_rr/long_m
             "pre_rr/local_mean_rr", "post_rr/pre_rr", "qrs_pp/local_mean_qrs_pp",
             "qrs_pp/long_mean_qrs_pp"]
 
+FEATURES_V2 = FEATURES + ["prev_rr_irregularity", "prematurity_in_irregularity_units"]
+
 RHYTHM = {
-    "version": VERSION,
+    "version": 1,
     "channel": 1,
     "features": FEATURES,
     "layout": f"channel 1 sample 26k..26k+25 = feature k (k = 0..6), samples 182..186 = 0",
@@ -75,13 +97,40 @@ RHYTHM = {
 }
 
 
-def preprocess() -> dict:
+RHYTHM_V2 = dict(
+    RHYTHM, version=2, features=FEATURES_V2,
+    layout="channel 1 sample 20k..20k+19 = feature k (k = 0..8), samples 180..186 = 0",
+    previous={"window": f"beats max(0, i-{PREV_BEATS})..i-1: c beats, S = sum of their pre "
+                        "(i = 0: S = pre_0, c = 1)",
+              "differences": f"d_j = |pre_j - pre_(j-1)| for j = max(1, i-{PREV_BEATS})..i-1; "
+                             "med = sorted(d)[(m-1)//2] of the m differences, 0 if m = 0"},
+    encoding_v2={"prev_rr_irregularity": "min(255, floor((512*med*c + S) / (2*S)))",
+                 "prematurity_in_irregularity_units":
+                     "clip(128 + floor((512*(S - c*pre) + D) / (2*D)), 0, 255), "
+                     "D = 32*c*med + S"})
+
+RHYTHMS = {1: RHYTHM, 2: RHYTHM_V2}
+
+
+def preprocess(version: int = VERSION) -> dict:
     """The `input.preprocess` of a two-channel (morphology + rhythm) ECG bundle."""
     pre = dict(ecg.PREPROCESS)
     pre["layout"] = ("x shape (2, 187), uint8: channel 0 = the morphology window above, "
                      "channel 1 = rhythm features (see 'rhythm')")
-    pre["rhythm"] = RHYTHM
+    pre["rhythm"] = RHYTHMS[version]
     return pre
+
+
+def version_of(pre: dict) -> int:
+    """Rhythm version of a bundle's `input.preprocess` (0: morphology only); DataError if the
+    project cannot rebuild it."""
+    if "rhythm" not in pre:
+        return 0
+    for v, spec in RHYTHMS.items():
+        if pre["rhythm"] == spec:
+            return v
+    raise DataError("bundle input.preprocess.rhythm is not a version this project can rebuild "
+                    f"(versions {', '.join(map(str, VERSIONS))}, shape (2, 187))")
 
 
 def _ratio_q(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -100,8 +149,29 @@ def _window_sums(values: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.
     return c[i + 1] - c[first], i + 1 - first
 
 
-def features(samples: np.ndarray, amp: np.ndarray) -> np.ndarray:
-    """(N, 7) uint8 rhythm features of one record's beats (R-peak samples ascending, QRS pp)."""
+def _previous(pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(S, c, med) of version 2's previous window for every beat (see the module docstring)."""
+    n = len(pre)
+    i = np.arange(n)
+    lo = np.maximum(0, i - PREV_BEATS)
+    c = i - lo
+    cs = np.concatenate([[0], np.cumsum(pre, dtype=np.int64)])
+    s = cs[i] - cs[lo]
+    s = np.where(c == 0, pre[0], s)
+    c = np.where(c == 0, 1, c)
+    d = np.abs(np.diff(pre))            # d[j-1] = |pre_j - pre_(j-1)|
+    med = np.zeros(n, dtype=np.int64)
+    for k in range(2, n):
+        w = np.sort(d[max(1, k - PREV_BEATS) - 1:k - 1])
+        med[k] = w[(len(w) - 1) // 2]
+    return s, c, med
+
+
+def features(samples: np.ndarray, amp: np.ndarray, version: int = VERSION) -> np.ndarray:
+    """(N, F) uint8 rhythm features of one record's beats (R-peak samples ascending, QRS pp);
+    F = 7 (version 1) or 9 (version 2)."""
+    if version not in VERSIONS:
+        raise DataError(f"unknown rhythm version {version}")
     r = np.asarray(samples, dtype=np.int64)
     amp = np.asarray(amp, dtype=np.int64)
     n = len(r)
@@ -122,6 +192,12 @@ def features(samples: np.ndarray, amp: np.ndarray) -> np.ndarray:
     f = [_ratio_q(pre * n_long, s_long), _ratio_q(post * n_long, s_long),
          _ratio_q(s_loc * n_long, n_loc * s_long), _ratio_q(pre * n_loc, s_loc),
          _ratio_q(post, pre), _ratio_q(amp * m_loc, a_loc), _ratio_q(amp * m_long, a_long)]
+    if version >= 2:
+        s, c, med = _previous(pre)
+        f.append(np.minimum(255, (512 * med * c + s) // (2 * s)).astype(np.uint8))
+        den = 32 * c * med + s
+        z = 128 + (512 * (s - c * pre) + den) // (2 * den)
+        f.append(np.clip(z, 0, 255).astype(np.uint8))
     return np.stack(f, axis=1)
 
 
@@ -134,32 +210,38 @@ def qrs_pp(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
 
 
 def channel(feats: np.ndarray) -> np.ndarray:
-    """(N, 1, 187) uint8 rhythm channel from (N, 7) features: block k = feature k."""
+    """(N, 1, 187) uint8 rhythm channel from (N, F) features: block k = feature k (the block
+    width of the version that has F features)."""
+    version = {n: v for v, n in N_FEATURES.items()}[feats.shape[1]]
+    block = BLOCKS[version]
     out = np.zeros((len(feats), 1, ecg.OUT_LEN), dtype=np.uint8)
-    for k in range(N_FEATURES):
-        out[:, 0, BLOCK * k:BLOCK * (k + 1)] = feats[:, k:k + 1]
+    for k in range(feats.shape[1]):
+        out[:, 0, block * k:block * (k + 1)] = feats[:, k:k + 1]
     return out
 
 
-def record_channel(folder: Path, record: int) -> tuple[np.ndarray, np.ndarray]:
+def record_channel(folder: Path, record: int,
+                   version: int = VERSION) -> tuple[np.ndarray, np.ndarray]:
     """(rhythm channel (N, 1, 187), R-peak samples) of one record's AAMI beats."""
     signal, _ = ecg.read_lead(folder, record)
     samples, _ = ecg.read_beats(folder, record)
-    return channel(features(samples, qrs_pp(signal, samples))), samples
+    return channel(features(samples, qrs_pp(signal, samples), version)), samples
 
 
-def _pool_path() -> Path:
+def _pool_path(version: int) -> Path:
     from training.paths import cache_root
 
-    blob = json.dumps({"rhythm": RHYTHM, "ecg": ecg.PREPROCESS}, sort_keys=True).encode()
+    blob = json.dumps({"rhythm": RHYTHMS[version], "ecg": ecg.PREPROCESS},
+                      sort_keys=True).encode()
     return cache_root() / "datasets" / f"ecg-rhythm-{hashlib.sha256(blob).hexdigest()[:12]}.npz"
 
 
-def rhythm_pool(use_cache: bool = True, progress: bool = False) -> dict[str, np.ndarray]:
+def rhythm_pool(use_cache: bool = True, progress: bool = False,
+                version: int = VERSION) -> dict[str, np.ndarray]:
     """Rhythm channel of every beat of the 48 records in `ecg.all_beats` order (cached)."""
     from training.fetch import dataset_dir
 
-    path = _pool_path()
+    path = _pool_path(version)
     if use_cache and path.is_file():
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
@@ -170,7 +252,7 @@ def rhythm_pool(use_cache: bool = True, progress: bool = False) -> dict[str, np.
         it = tqdm(ecg.RECORDS, desc="rhythm features", unit="rec")
     chans, recs, samps = [], [], []
     for rec in it:
-        ch, s = record_channel(folder, rec)
+        ch, s = record_channel(folder, rec, version)
         chans.append(ch)
         recs.append(np.full(len(s), rec, dtype=np.int64))
         samps.append(s)
@@ -207,10 +289,13 @@ def _attach(ds: "datasets.Dataset", pool: dict[str, np.ndarray]) -> np.ndarray:
     return pool["rhythm"][order][pos]
 
 
-def build(split: str, part: str, record: int | None = None, rhythm: bool = True,
+def build(split: str, part: str, record: int | None = None, rhythm: int = VERSION,
           use_cache: bool = True, progress: bool = False) -> "datasets.Dataset":
     """ECG dataset of protocol `split` ('intra', 'inter' or 'patient' with `record`), with the
-    rhythm channel appended when `rhythm` (inputs (N, 2, 187), preprocess `preprocess()`)."""
+    rhythm channel of version `rhythm` appended unless it is 0 / False (inputs (N, 2, 187),
+    preprocess `preprocess(rhythm)`)."""
+    if rhythm and rhythm not in VERSIONS:
+        raise DataError(f"unknown rhythm version {rhythm}")
     from training import datasets
 
     if split == "patient":
@@ -231,9 +316,9 @@ def build(split: str, part: str, record: int | None = None, rhythm: bool = True,
             raise DataError("--record is only meaningful with --split patient")
         ds = datasets.build("ecg", split, part, progress=progress, use_cache=use_cache)
     if rhythm:
-        ch = _attach(ds, rhythm_pool(use_cache, progress))
+        ch = _attach(ds, rhythm_pool(use_cache, progress, int(rhythm)))
         ds.inputs = np.concatenate([ds.inputs, ch], axis=1)
-        ds.preprocess = preprocess()
+        ds.preprocess = preprocess(int(rhythm))
     if split == "patient":
         ds.preprocess = dict(ds.preprocess, patient={"record": record, "part": part,
                                                      "tune": "beats with r < 108000 (first "
@@ -248,11 +333,13 @@ def for_bundle(bundle_input: dict, split: str, part: str, record: int | None = N
     project cannot rebuild that format."""
     pre = bundle_input.get("preprocess", {})
     shape = (bundle_input.get("channels"), bundle_input.get("length"))
-    if "rhythm" in pre:
-        if pre["rhythm"] != RHYTHM or shape != (2, ecg.OUT_LEN):
+    version = version_of(pre)
+    if version:
+        if shape != (2, ecg.OUT_LEN):
             raise DataError("bundle input.preprocess.rhythm is not a version this project "
-                            f"can rebuild (expected rhythm version {VERSION}, shape (2, 187))")
-        want = preprocess()
+                            f"can rebuild (versions {', '.join(map(str, VERSIONS))}, shape "
+                            "(2, 187))")
+        want = preprocess(version)
     else:
         want = ecg.PREPROCESS
         if shape != (1, ecg.OUT_LEN):
@@ -261,5 +348,4 @@ def for_bundle(bundle_input: dict, split: str, part: str, record: int | None = N
     if {k: v for k, v in pre.items() if k != "patient"} != want:
         raise DataError("bundle input.preprocess differs from the ECG preprocessing this "
                         "project implements; cannot rebuild its inputs")
-    return build(split, part, record, rhythm="rhythm" in pre, use_cache=use_cache,
-                 progress=progress)
+    return build(split, part, record, rhythm=version, use_cache=use_cache, progress=progress)

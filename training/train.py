@@ -66,7 +66,8 @@ class TrainConfig:
     seed: int = 1
     data_seed: int | None = None    # split seed; None = the data set's default
     threads: int = 2
-    inputs: str = "morphology"      # "morphology" or "rhythm" (ECG: + RR/amplitude channel)
+    inputs: str = "morphology"      # "morphology", "rhythm" or "rhythm2" (ECG: + RR/amplitude
+    #                                 channel of rhythm version 1 or 2, training/rhythm.py)
     majority_keep: float = 1.0      # < 1: train on this random fraction of class 0 (ECG: N)
     readout_offsets: bool = False   # add per-class integer offsets to the readout bias,
     #                                 chosen on the validation split (choose_offsets)
@@ -132,18 +133,35 @@ def _aug_warp(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     return out
 
 
+def _aug_ecgnoise(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """ECG: channel 0 plus a baseline ramp (end-to-end rise U(-24, 24)) and Gaussian noise of
+    standard deviation 3, rounded and clipped to 0..255; other channels (rhythm) unchanged.
+    Electrode motion and baseline wander the per-beat min-max scaling does not remove."""
+    n, _, length = x.shape
+    slope = (torch.rand(n, generator=g, dtype=x.dtype) * 2 - 1) * 24
+    ramp = slope[:, None] * (torch.arange(length, dtype=x.dtype)[None, :] / (length - 1) - 0.5)
+    noise = torch.randn((n, length), generator=g, dtype=x.dtype) * 3
+    out = x.clone()
+    out[:, 0] = torch.round(x[:, 0] + ramp + noise).clamp(0, 255)
+    return out
+
+
 #: Augmentations of integer-valued inputs around the offset 128 (EEG): polarity inversion,
 #: time reversal, amplitude scaling by exp(U(-0.35, 0.35)); each result is again 0..255 integers.
-#: ECG: "warp" (time scaling of the beat about its R peak).
+#: ECG: "warp" (time scaling of the beat about its R peak), "ecgnoise" (baseline ramp + noise).
 AUGMENTATIONS = {"sign": _aug_sign, "reverse": _aug_reverse, "scale": _aug_scale,
-                 "warp": _aug_warp}
+                 "warp": _aug_warp, "ecgnoise": _aug_ecgnoise}
+
+
+#: TrainConfig.inputs -> rhythm channel version (training/rhythm.py)
+INPUT_RHYTHM = {"rhythm": 1, "rhythm2": 2}
 
 
 def build_part(cfg: TrainConfig, part: str, progress: bool = False) -> datasets.Dataset:
     """Part `part` of the configuration's data set in the configuration's input format."""
-    if cfg.inputs == "rhythm":
+    if cfg.inputs in INPUT_RHYTHM:
         from training import rhythm
-        return rhythm.build(cfg.split, part, progress=progress)
+        return rhythm.build(cfg.split, part, rhythm=INPUT_RHYTHM[cfg.inputs], progress=progress)
     if cfg.inputs != "morphology":
         raise ValueError(f"unknown inputs {cfg.inputs!r}")
     return datasets.build(cfg.dataset, cfg.split, part, seed=cfg.data_seed, progress=progress)

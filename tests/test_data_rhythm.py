@@ -202,7 +202,7 @@ def test_cli_dataset_with_model_and_patient_split(tmp_path: Path) -> None:
     from training.paths import REPO_ROOT
 
     model = REPO_ROOT / "models" / "ecg" / "model-inter.json"   # a bundle with the rhythm channel
-    assert json.loads(model.read_text())["input"]["preprocess"]["rhythm"] == rhythm.RHYTHM
+    assert rhythm.version_of(json.loads(model.read_text())["input"]["preprocess"]) == 2
 
     def ns(**kw: object) -> argparse.Namespace:
         d = dict(name="ecg", split="patient", part="test", record=100, model=model,

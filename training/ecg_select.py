@@ -128,8 +128,8 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     from training.metrics import aami_summary, classification_report, plot_confusion
     from training.paths import REPO_ROOT
     from training.qnn import QNet
-    from training.rhythm import build
-    from training.train import CONFIGS, DEFAULT_OUTPUTS, choose_offsets
+    from training.rhythm import for_bundle
+    from training.train import CONFIGS, DEFAULT_OUTPUTS, build_part, choose_offsets
 
     cfg = CANDIDATES[name].with_(readout_offsets=True)
     if CONFIGS["ecg-inter"].with_(threads=1) != cfg.with_(threads=1):
@@ -137,7 +137,10 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
                          "readout offsets; make it so first")
     bundle = json.loads((bundle_dir / f"{name}.json").read_text())
     res = json.loads(select_path.read_text())[name]
-    train = build("inter", "train")
+    train = build_part(cfg, "train")        # the candidate's own input format
+    if train.preprocess != bundle["input"]["preprocess"]:
+        raise SystemExit(f"ecg_select: the inputs built for {name!r} are not its bundle's "
+                         "input format")
     val = np.isin(train.meta["source"].astype(np.int64), list(cfg.val_records))
     _, val_logits = QNet.from_bundle(bundle).deployed(train.inputs[val])
     off = choose_offsets(val_logits, train.labels[val], cfg.select)
@@ -154,7 +157,7 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
             info[k] = v
     info["readout_offsets"] = off.tolist()
     n_w = old["n_weights"]
-    test = build("inter", "test")
+    test = for_bundle(bundle["input"], "inter", "test")   # DS2 in the bundle's own format
     net = QNet.from_bundle(bundle)
     t_cls, t_logits = net.deployed(test.inputs)
     info["test_accuracy_pytorch_deployed"] = float(np.mean(t_cls == test.labels))

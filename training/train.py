@@ -88,7 +88,7 @@ CONFIGS: dict[str, TrainConfig] = {
     "ecg-inter": TrainConfig("ecg-inter", "ecg", "inter", ECG_ARCH, "ecg-aami5-inter-rhythm",
                              epochs_float=20, epochs_qat=10, class_weight="sqrt",
                              weight_decay=1e-3, select="macro_f1_nsvf", val_by="records",
-                             val_records=ECG_VAL_RECORDS, inputs="rhythm",
+                             val_records=ECG_VAL_RECORDS, inputs="rhythm2",
                              augment=("warp",), readout_offsets=True),
     "eeg-inter": TrainConfig("eeg-inter", "eeg", "inter", EEG_ARCH, "eeg-bonn-e-vs-abcd",
                              epochs_float=100, epochs_qat=10, batch=64, val_by="source",

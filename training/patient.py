@@ -291,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
                "command": f"python -m training.patient build --config {args.config}",
                "seconds": round(time.time() - t0, 1)}
     (PATIENT_DIR / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    from training.card import write_card
+    write_card(PATIENT_DIR.parent, "ecg")    # the card's patient section reads metrics.json
     print(_line("DS2 pooled", res["pooled"]), f"[{time.time() - t0:.0f} s]")
     return 0
 

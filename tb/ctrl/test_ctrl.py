@@ -28,6 +28,7 @@ from cocotb.handle import SimHandleBase
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 
 from golden.bundle import Bundle, load_bundle
+from golden import regmap
 from golden.desccheck import FIELD, check_reference, desc_field, pack_layer, set_field
 from golden.hwimage import HwImage, build_image
 from golden.model import infer
@@ -484,6 +485,62 @@ async def test_descriptor_limits_exact(dut: SimHandleBase) -> None:
                 dut.abort_i.value = 0
             await RisingEdge(dut.clk)
         assert codes[0] != codes[1], f"{name}: limit {limit} is not a boundary here ({codes})"
+
+
+@cocotb.test()
+async def test_descriptor_limits_every_bit_and_slot(dut: SimHandleBase) -> None:
+    """Beyond one above each limit (test_descriptor_limits_exact), the cases the full mutation
+    campaign found untested: values above a limit with each lower bit set (a comparator that
+    drops one input bit, survivor m0285: a dense layer's F = 4096 + 16 read as 4096), the
+    activation-size limit of the input and of the output apart, at C·L = 4097 and 4098
+    (survivor m0294 moved it to 4098), and an out-of-range K, S, P in every one of the 8 layer
+    slots (survivor m0286 cleared layer 7's P bit 7). error/code/layer equal the reference."""
+    tb = await make_tb(dut, "test_descriptor_limits_every_bit_and_slot")
+
+    conv = {"kind": 0, "ssf": 1, "T": 8, "Cin": 1, "Lin": 8, "Cout": 1, "Lout": 8, "K": 1,
+            "S": 1, "P": 0, "w_base": 0, "b_base": 0}
+
+    def layer(**f: int) -> list[int]:
+        d = [0] * 8
+        for name, v in {**conv, **f}.items():
+            set_field(d, name, v)
+        return d
+
+    async def expect(descs: list[list[int]], nl: int, what: str) -> int:
+        descs = descs + [[0] * 8 for _ in range(tb.max_layers - len(descs))]
+        code, lay = check_reference(descs, nl)
+        got = await check_outcome(tb, descs, nl)
+        assert got == (int(code != 0), code, lay), \
+            f"{what}: (error, code, layer) {got} != {(int(code != 0), code, lay)} " \
+            f"[reproduce: {repro_command(MODULE, tb.test)}]"
+        await RisingEdge(dut.clk)
+        if not code:
+            dut.abort_i.value = 1
+            await RisingEdge(dut.clk)
+            dut.abort_i.value = 0
+        await RisingEdge(dut.clk)
+        return code
+
+    # a dense layer's F above ACT_DEPTH with each lower bit set: 4096 + 2^k, k = 0..11 (F = 4096
+    # itself fails only later, on the weight memory: the shape code must differ from that one)
+    dense = {"kind": 1, "Lin": 1, "Lout": 1, "K": 1, "S": 1, "P": 0, "Cout": 1}
+    at_limit = await expect([layer(**dense, Cin=4096)], 1, "dense F = 4096")
+    for k in range(12):
+        code = await expect([layer(**dense, Cin=4096 + (1 << k))], 1, f"dense F = 4096+2^{k}")
+        assert code and code != at_limit, f"dense F = 4096+2^{k}: code {code} vs {at_limit}"
+    # the activation-size limit, input and output apart: C·L = 4096 | 4097 = 17·241 | 4098 = 6·683
+    for cin, lin, cout in ((4, 1024, 1), (17, 241, 1), (6, 683, 1), (1, 241, 17), (1, 683, 6)):
+        codes = await expect([layer(Cin=cin, Lin=lin, Cout=cout, Lout=lin)], 1,
+                             f"Cin {cin} Lin {lin} Cout {cout}")
+        assert (codes == regmap.ERR_ACT_SIZE) == (max(cin, cout) * lin > 4096), codes
+    # an out-of-range K, S or P (bit 7 set) in each of the 8 slots of a legal 8-layer table
+    assert not await expect([layer() for _ in range(tb.max_layers)], tb.max_layers, "8 layers")
+    for slot in range(tb.max_layers):
+        for name in ("K", "S", "P"):
+            table = [layer() for _ in range(tb.max_layers)]
+            set_field(table[slot], name, 128 + (1 if name != "P" else 0))
+            assert await expect(table, tb.max_layers, f"layer {slot} {name} = 128+"), \
+                f"layer {slot} {name}: not an error in the reference"
 
 
 # ---------------------------------------------------------------------------------------------

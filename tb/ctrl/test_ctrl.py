@@ -382,6 +382,24 @@ async def check_outcome(tb: "TB", descs: list[list[int]], nl: int) -> tuple[int,
     return int(dut.error_o.value), int(dut.err_code_o.value), int(dut.err_layer_o.value)
 
 
+async def expect_check(tb: "TB", descs: list[list[int]], nl: int, what: str) -> int:
+    """check_outcome == the reference's (error, code, layer) for a table; then release the
+    controller (abort a table that passed) for the next case. Returns the reference's code."""
+    dut = tb.dut
+    code, layer = check_reference(descs, nl)
+    got = await check_outcome(tb, descs, nl)
+    exp = (int(code != 0), code, layer)
+    assert got == exp, f"{what}: (error, code, layer) {got} != {exp} " \
+                       f"[reproduce: {repro_command(MODULE, tb.test)}]"
+    await RisingEdge(dut.clk)
+    if not code:
+        dut.abort_i.value = 1
+        await RisingEdge(dut.clk)
+        dut.abort_i.value = 0
+    await RisingEdge(dut.clk)
+    return code
+
+
 @cocotb.test()
 async def test_descriptor_check_fuzz(dut: SimHandleBase) -> None:
     """Random corruptions of legal descriptor tables (boundary and random field values, NUM_LAYERS
@@ -471,19 +489,7 @@ async def test_descriptor_limits_exact(dut: SimHandleBase) -> None:
     for name, (limit, fields) in cases.items():
         codes = []
         for v in (limit, limit + 1):
-            descs = table(**fields(v))
-            code, layer = check_reference(descs, 1)
-            codes.append(code)
-            got = await check_outcome(tb, descs, 1)
-            exp = (int(code != 0), code, layer)
-            assert got == exp, f"{name} = {v}: (error, code, layer) {got} != {exp} " \
-                               f"[reproduce: {repro_command(MODULE, tb.test)}]"
-            await RisingEdge(dut.clk)
-            if not code:
-                dut.abort_i.value = 1
-                await RisingEdge(dut.clk)
-                dut.abort_i.value = 0
-            await RisingEdge(dut.clk)
+            codes.append(await expect_check(tb, table(**fields(v)), 1, f"{name} = {v}"))
         assert codes[0] != codes[1], f"{name}: limit {limit} is not a boundary here ({codes})"
 
 
@@ -507,19 +513,7 @@ async def test_descriptor_limits_every_bit_and_slot(dut: SimHandleBase) -> None:
         return d
 
     async def expect(descs: list[list[int]], nl: int, what: str) -> int:
-        descs = descs + [[0] * 8 for _ in range(tb.max_layers - len(descs))]
-        code, lay = check_reference(descs, nl)
-        got = await check_outcome(tb, descs, nl)
-        assert got == (int(code != 0), code, lay), \
-            f"{what}: (error, code, layer) {got} != {(int(code != 0), code, lay)} " \
-            f"[reproduce: {repro_command(MODULE, tb.test)}]"
-        await RisingEdge(dut.clk)
-        if not code:
-            dut.abort_i.value = 1
-            await RisingEdge(dut.clk)
-            dut.abort_i.value = 0
-        await RisingEdge(dut.clk)
-        return code
+        return await expect_check(tb, descs + [[0] * 8] * (tb.max_layers - len(descs)), nl, what)
 
     # a dense layer's F above ACT_DEPTH with each lower bit set: 4096 + 2^k, k = 0..11 (F = 4096
     # itself fails only later, on the weight memory: the shape code must differ from that one)

@@ -49,7 +49,7 @@ def test_features_equal_the_definition_on_a_synthetic_rhythm() -> None:
     r = np.cumsum(rr) + 17
     amp = rng.integers(0, 600, len(r))
     amp[:3] = 0                                   # B = 0 -> q = 0
-    got = rhythm.features(r, amp)
+    got = rhythm.features(r, amp, 1)
     assert got.dtype == np.uint8 and got.shape == (len(r), 7)
     assert got.tolist() == _slow_features(r.tolist(), amp.tolist())
     assert got[0, 5] == 0 and got[3, 5] > 0
@@ -85,7 +85,7 @@ def test_version_2_features_equal_the_definition() -> None:
     got = rhythm.features(r, amp, version=2)
     assert got.shape == (len(r), 9) and got.dtype == np.uint8
     assert got.tolist() == _slow_v2(r.tolist(), amp.tolist())
-    assert got[:, :7].tolist() == rhythm.features(r, amp).tolist()
+    assert got[:, :7].tolist() == rhythm.features(r, amp, 1).tolist()
     # what the two features are for: a premature beat in a regular rhythm stands out, the same
     # RR shortening inside the irregular stretch does not, and the irregular stretch reads high
     assert got[50, 8] > 160 and got[300, 8] == 255
@@ -109,7 +109,7 @@ def test_version_2_channel_layout_and_preprocess() -> None:
 def test_a_premature_beat_scores_below_one_and_its_pause_above() -> None:
     r = np.arange(20) * 300
     r[10:] -= 120                                  # beat 10 comes 120 samples early
-    f = rhythm.features(r, np.full(20, 100))
+    f = rhythm.features(r, np.full(20, 100), 1)
     assert f[9, 0] == 64 and f[10, 0] == round(64 * 180 * 11 / (300 * 10 + 180))
     assert f[10, 4] == round(64 * 300 / 180)       # post / pre
     assert f[10, 5] == 64                          # amplitude ratio 1
@@ -122,9 +122,9 @@ def test_encoding_rounds_half_up_and_saturates() -> None:
 
 def test_features_reject_bad_peaks() -> None:
     with pytest.raises(DataError, match="at least 2 beats"):
-        rhythm.features(np.array([5]), np.array([1]))
+        rhythm.features(np.array([5]), np.array([1]), 1)
     with pytest.raises(DataError, match="strictly increasing"):
-        rhythm.features(np.array([5, 5, 9]), np.array([1, 1, 1]))
+        rhythm.features(np.array([5, 5, 9]), np.array([1, 1, 1]), 1)
 
 
 def test_channel_layout() -> None:
@@ -138,7 +138,7 @@ def test_channel_layout() -> None:
 
 def _data_or_skip():
     try:
-        return rhythm.build("patient", "tune", record=100)
+        return rhythm.build("patient", "tune", record=100, rhythm=1)
     except DataError as exc:
         pytest.skip(f"data not available: {exc}")
 
@@ -156,7 +156,7 @@ def test_record_100_against_a_direct_read() -> None:
     r = np.asarray(ann.sample)[keep][:400]
     amp = [int(sig[max(0, p - 36):p + 37].max() - sig[max(0, p - 36):p + 37].min()) for p in r]
     want = _slow_features(r.tolist(), amp)
-    ds = rhythm.build("inter", "test")
+    ds = rhythm.build("inter", "test", rhythm=1)
     m = ds.meta["source"].astype(int) == 100
     got = ds.inputs[m][:400, 1, ::26][:, :7]
     # the first 399 beats: the last of the 400 needs the 401st peak for its post-RR
@@ -167,7 +167,7 @@ def test_record_100_against_a_direct_read() -> None:
 
 def test_patient_split_is_first_five_minutes_and_the_rest() -> None:
     tune = _data_or_skip()
-    test = rhythm.build("patient", "test", record=100)
+    test = rhythm.build("patient", "test", record=100, rhythm=1)
     inter = rhythm.build("inter", "test", rhythm=False)
     n100 = int((inter.meta["source"].astype(int) == 100).sum())
     assert len(tune) + len(test) == n100
@@ -175,13 +175,13 @@ def test_patient_split_is_first_five_minutes_and_the_rest() -> None:
     assert tune.inputs.shape[1:] == (2, 187)
     assert tune.preprocess["patient"]["record"] == 100
     with pytest.raises(DataError, match="not a DS2 record"):
-        rhythm.build("patient", "test", record=101)
+        rhythm.build("patient", "test", record=101, rhythm=1)
     with pytest.raises(DataError, match="tune or test"):
-        rhythm.build("patient", "train", record=100)
+        rhythm.build("patient", "train", record=100, rhythm=1)
 
 
 def test_for_bundle_refuses_an_unknown_preprocess() -> None:
-    inp = {"channels": 2, "length": 187, "preprocess": rhythm.preprocess()}
+    inp = {"channels": 2, "length": 187, "preprocess": rhythm.preprocess(1)}
     bad = json.loads(json.dumps(inp))
     bad["preprocess"]["rhythm"]["version"] = 99
     with pytest.raises(DataError, match="rhythm is not a version"):

@@ -186,7 +186,7 @@ def _line(name: str, rep: dict) -> str:
 
 def _ds1_common(version: int) -> tuple[np.ndarray, np.ndarray]:
     from training import rhythm
-    ds = rhythm.build("inter", "train", rhythm=version or 1)
+    ds = rhythm.build("inter", "train", rhythm=version)
     idx = common_set(ds.inputs, ds.labels, ds.classes)
     return ds.inputs[idx], ds.labels[idx]
 
@@ -244,8 +244,6 @@ def main(argv: list[str] | None = None) -> int:
     from training import rhythm
     version = rhythm.version_of(base["input"]["preprocess"])
     common = _ds1_common(version)
-    if not version:
-        common = (common[0][:, :1], common[1])
     t0 = time.time()
     if args.action == "select":
         val = base["training"].get("val_records")

@@ -59,8 +59,7 @@ import numpy as np
 
 from training import DataError, ecg
 
-VERSION = 1                # the version `build` writes unless told otherwise
-VERSIONS = (1, 2)
+VERSIONS = (1, 2)          # every caller names its version: the committed bundles use 2
 SCALE = 64                 # ratio 1.0 -> 64
 BLOCKS = {1: 26, 2: 20}    # samples per feature in channel 1, per version
 N_FEATURES = {1: 7, 2: 9}
@@ -112,7 +111,7 @@ RHYTHM_V2 = dict(
 RHYTHMS = {1: RHYTHM, 2: RHYTHM_V2}
 
 
-def preprocess(version: int = VERSION) -> dict:
+def preprocess(version: int) -> dict:
     """The `input.preprocess` of a two-channel (morphology + rhythm) ECG bundle."""
     pre = dict(ecg.PREPROCESS)
     pre["layout"] = ("x shape (2, 187), uint8: channel 0 = the morphology window above, "
@@ -167,7 +166,7 @@ def _previous(pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return s, c, med
 
 
-def features(samples: np.ndarray, amp: np.ndarray, version: int = VERSION) -> np.ndarray:
+def features(samples: np.ndarray, amp: np.ndarray, version: int) -> np.ndarray:
     """(N, F) uint8 rhythm features of one record's beats (R-peak samples ascending, QRS pp);
     F = 7 (version 1) or 9 (version 2)."""
     if version not in VERSIONS:
@@ -220,8 +219,7 @@ def channel(feats: np.ndarray) -> np.ndarray:
     return out
 
 
-def record_channel(folder: Path, record: int,
-                   version: int = VERSION) -> tuple[np.ndarray, np.ndarray]:
+def record_channel(folder: Path, record: int, version: int) -> tuple[np.ndarray, np.ndarray]:
     """(rhythm channel (N, 1, 187), R-peak samples) of one record's AAMI beats."""
     signal, _ = ecg.read_lead(folder, record)
     samples, _ = ecg.read_beats(folder, record)
@@ -236,8 +234,8 @@ def _pool_path(version: int) -> Path:
     return cache_root() / "datasets" / f"ecg-rhythm-{hashlib.sha256(blob).hexdigest()[:12]}.npz"
 
 
-def rhythm_pool(use_cache: bool = True, progress: bool = False,
-                version: int = VERSION) -> dict[str, np.ndarray]:
+def rhythm_pool(version: int, use_cache: bool = True,
+                progress: bool = False) -> dict[str, np.ndarray]:
     """Rhythm channel of every beat of the 48 records in `ecg.all_beats` order (cached)."""
     from training.fetch import dataset_dir
 
@@ -289,7 +287,7 @@ def _attach(ds: "datasets.Dataset", pool: dict[str, np.ndarray]) -> np.ndarray:
     return pool["rhythm"][order][pos]
 
 
-def build(split: str, part: str, record: int | None = None, rhythm: int = VERSION,
+def build(split: str, part: str, record: int | None = None, *, rhythm: int,
           use_cache: bool = True, progress: bool = False) -> "datasets.Dataset":
     """ECG dataset of protocol `split` ('intra', 'inter' or 'patient' with `record`), with the
     rhythm channel of version `rhythm` appended unless it is 0 / False (inputs (N, 2, 187),
@@ -316,7 +314,7 @@ def build(split: str, part: str, record: int | None = None, rhythm: int = VERSIO
             raise DataError("--record is only meaningful with --split patient")
         ds = datasets.build("ecg", split, part, progress=progress, use_cache=use_cache)
     if rhythm:
-        ch = _attach(ds, rhythm_pool(use_cache, progress, int(rhythm)))
+        ch = _attach(ds, rhythm_pool(int(rhythm), use_cache, progress))
         ds.inputs = np.concatenate([ds.inputs, ch], axis=1)
         ds.preprocess = preprocess(int(rhythm))
     if split == "patient":

@@ -55,11 +55,31 @@ FOLDS = ((201, 106, 112, 115, 220, 122), (203, 118, 101, 108, 116),
          (209, 119, 114, 205, 230, 215), (207, 223, 124, 109, 208))
 
 
+def _validate(net, ds, records) -> tuple[np.ndarray, np.ndarray]:
+    """(true labels, deployed predictions) of the beats of `records` in the train part `ds`."""
+    val = np.isin(ds.meta["source"].astype(np.int64), list(records))
+    pred, _ = net.deployed(ds.inputs[val])
+    return ds.labels[val], pred
+
+
+def _figures(name: str, cfg: TrainConfig, y: np.ndarray, pred: np.ndarray, classes) -> dict:
+    """The validation figures select.json keeps for a candidate (both protocols)."""
+    from training.metrics import aami_summary, classification_report
+
+    vr = classification_report(y, pred, len(classes), classes)
+    return {"candidate": name, "inputs": cfg.inputs, "class_weight": cfg.class_weight,
+            "majority_keep": cfg.majority_keep,
+            "epochs_float": cfg.epochs_float, "epochs_qat": cfg.epochs_qat,
+            "val_n": vr["n"], "val_accuracy": vr["accuracy"], **aami_summary(vr),
+            "per_class": {c: {k: p[k] for k in ("support", "se", "ppv", "f1")}
+                          for c, p in vr["per_class"].items()},
+            "confusion": vr["confusion"]}
+
+
 def run_candidate(name: str, cfg: TrainConfig, threads: int,
                   bundle_dir: Path | None = None) -> dict:
     """Train one candidate (no test part: DS2 is not read) and return its validation figures;
     with `bundle_dir`, also write its bundle there as <name>.json."""
-    from training.metrics import aami_summary, classification_report
     from training.train import build_part, train
 
     cfg = cfg.with_(threads=threads)
@@ -69,18 +89,9 @@ def run_candidate(name: str, cfg: TrainConfig, threads: int,
         out = bundle_dir / f"{name}.json"
     rep = train(cfg, out, progress=False, evaluate_test=False)
     ds = build_part(cfg, "train")
-    val = np.isin(ds.meta["source"].astype(np.int64), list(cfg.val_records))
-    pred, _ = rep["net"].deployed(ds.inputs[val])
-    vr = classification_report(ds.labels[val], pred, len(ds.classes), ds.classes)
-    return {"candidate": name, "inputs": cfg.inputs, "class_weight": cfg.class_weight,
-            "majority_keep": cfg.majority_keep,
-            "epochs_float": cfg.epochs_float, "epochs_qat": cfg.epochs_qat,
-            "val_records": list(cfg.val_records), "val_n": vr["n"],
-            "val_accuracy": vr["accuracy"], **aami_summary(vr),
-            "per_class": {c: {k: p[k] for k in ("support", "se", "ppv", "f1")}
-                          for c, p in vr["per_class"].items()},
-            "confusion": vr["confusion"], "history": rep["history"],
-            "train_seconds": rep["train_seconds"]}
+    y, pred = _validate(rep["net"], ds, cfg.val_records)
+    return {**_figures(name, cfg, y, pred, ds.classes), "val_records": list(cfg.val_records),
+            "history": rep["history"], "train_seconds": rep["train_seconds"]}
 
 
 def run_cv(name: str, cfg: TrainConfig, threads: int, folds=FOLDS) -> dict:
@@ -89,31 +100,23 @@ def run_cv(name: str, cfg: TrainConfig, threads: int, folds=FOLDS) -> dict:
     from training.metrics import aami_summary, classification_report
     from training.train import build_part, train
 
+    ds = build_part(cfg, "train")        # the same part for every fold
     y_all, p_all, per_fold, seconds = [], [], [], 0.0
     for k, recs in enumerate(folds):
         c = cfg.with_(threads=threads, val_records=tuple(recs))
         rep = train(c, None, progress=False, evaluate_test=False)
-        ds = build_part(c, "train")
-        val = np.isin(ds.meta["source"].astype(np.int64), list(recs))
-        pred, _ = rep["net"].deployed(ds.inputs[val])
-        fr = classification_report(ds.labels[val], pred, len(ds.classes), ds.classes)
+        y, pred = _validate(rep["net"], ds, recs)
+        fr = classification_report(y, pred, len(ds.classes), ds.classes)
         per_fold.append({"records": list(recs), "n": fr["n"], "accuracy": fr["accuracy"],
                          "macro_f1_nsvf": aami_summary(fr)["macro_f1_nsvf"]})
-        y_all.append(ds.labels[val])
+        y_all.append(y)
         p_all.append(pred)
         seconds += rep["train_seconds"]
         print(f"  {name} fold {k + 1}/{len(folds)}: acc {100 * fr['accuracy']:.2f}% macro F1 "
               f"{100 * per_fold[-1]['macro_f1_nsvf']:.2f}%", flush=True)
-    vr = classification_report(np.concatenate(y_all), np.concatenate(p_all), len(ds.classes),
-                               ds.classes)
-    return {"candidate": name, "protocol": f"record-wise {len(folds)}-fold cross-validation "
-            "over DS1", "folds": per_fold, "inputs": cfg.inputs,
-            "class_weight": cfg.class_weight, "epochs_float": cfg.epochs_float,
-            "epochs_qat": cfg.epochs_qat, "val_n": vr["n"], "val_accuracy": vr["accuracy"],
-            **aami_summary(vr),
-            "per_class": {c: {k: p[k] for k in ("support", "se", "ppv", "f1")}
-                          for c, p in vr["per_class"].items()},
-            "confusion": vr["confusion"], "train_seconds": round(seconds, 1)}
+    return {**_figures(name, cfg, np.concatenate(y_all), np.concatenate(p_all), ds.classes),
+            "protocol": f"record-wise {len(folds)}-fold cross-validation over DS1",
+            "folds": per_fold, "train_seconds": round(seconds, 1)}
 
 
 def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
@@ -129,7 +132,7 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     from training.paths import REPO_ROOT
     from training.qnn import QNet
     from training.rhythm import for_bundle
-    from training.train import CONFIGS, DEFAULT_OUTPUTS, build_part, choose_offsets
+    from training.train import CONFIGS, DEFAULT_OUTPUTS, choose_offsets
 
     cfg = CANDIDATES[name].with_(readout_offsets=True)
     if CONFIGS["ecg-inter"].with_(threads=1) != cfg.with_(threads=1):
@@ -137,10 +140,7 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
                          "readout offsets; make it so first")
     bundle = json.loads((bundle_dir / f"{name}.json").read_text())
     res = json.loads(select_path.read_text())[name]
-    train = build_part(cfg, "train")        # the candidate's own input format
-    if train.preprocess != bundle["input"]["preprocess"]:
-        raise SystemExit(f"ecg_select: the inputs built for {name!r} are not its bundle's "
-                         "input format")
+    train = for_bundle(bundle["input"], "inter", "train")  # in the bundle's own input format
     val = np.isin(train.meta["source"].astype(np.int64), list(cfg.val_records))
     _, val_logits = QNet.from_bundle(bundle).deployed(train.inputs[val])
     off = choose_offsets(val_logits, train.labels[val], cfg.select)

@@ -370,6 +370,19 @@ async def test_build_extremes(dut: SimHandleBase) -> None:
 # descriptor check
 
 
+#: one legal conv layer (Cin = Cout = 1, L = 8, K = S = 1, P = 0) that a test then bends
+ONE_CONV = {"kind": 0, "ssf": 1, "T": 8, "Cin": 1, "Lin": 8, "Cout": 1, "Lout": 8, "K": 1,
+            "S": 1, "P": 0, "w_base": 0, "b_base": 0}
+
+
+def conv_layer(**f: int) -> list[int]:
+    """The descriptor words of ONE_CONV with fields `f` replaced."""
+    d = [0] * 8
+    for name, v in {**ONE_CONV, **f}.items():
+        set_field(d, name, v)
+    return d
+
+
 async def check_outcome(tb: "TB", descs: list[list[int]], nl: int) -> tuple[int, int, int]:
     """Program a descriptor table, start, wait for the check: (error, code, layer) as seen."""
     dut = tb.dut
@@ -467,12 +480,7 @@ async def test_descriptor_limits_exact(dut: SimHandleBase) -> None:
     tb = await make_tb(dut, "test_descriptor_limits_exact")
 
     def table(**f: int) -> list[list[int]]:
-        d = [0] * 8
-        vals = {"kind": 0, "ssf": 1, "T": 8, "Cin": 1, "Lin": 8, "Cout": 1, "Lout": 8, "K": 1,
-                "S": 1, "P": 0, "w_base": 0, "b_base": 0, **f}
-        for name, v in vals.items():
-            set_field(d, name, v)
-        return [d] + [[0] * 8 for _ in range(tb.max_layers - 1)]
+        return [conv_layer(**f)] + [[0] * 8 for _ in range(tb.max_layers - 1)]
 
     cases = {  # field: (limit, the other fields making the rest of the table consistent)
         "Lout": (1024, lambda v: {"Lout": v, "Lin": v - 2, "P": 1}),
@@ -503,35 +511,26 @@ async def test_descriptor_limits_every_bit_and_slot(dut: SimHandleBase) -> None:
     slots (survivor m0286 cleared layer 7's P bit 7). error/code/layer equal the reference."""
     tb = await make_tb(dut, "test_descriptor_limits_every_bit_and_slot")
 
-    conv = {"kind": 0, "ssf": 1, "T": 8, "Cin": 1, "Lin": 8, "Cout": 1, "Lout": 8, "K": 1,
-            "S": 1, "P": 0, "w_base": 0, "b_base": 0}
-
-    def layer(**f: int) -> list[int]:
-        d = [0] * 8
-        for name, v in {**conv, **f}.items():
-            set_field(d, name, v)
-        return d
-
     async def expect(descs: list[list[int]], nl: int, what: str) -> int:
         return await expect_check(tb, descs + [[0] * 8] * (tb.max_layers - len(descs)), nl, what)
 
     # a dense layer's F above ACT_DEPTH with each lower bit set: 4096 + 2^k, k = 0..11 (F = 4096
     # itself fails only later, on the weight memory: the shape code must differ from that one)
     dense = {"kind": 1, "Lin": 1, "Lout": 1, "K": 1, "S": 1, "P": 0, "Cout": 1}
-    at_limit = await expect([layer(**dense, Cin=4096)], 1, "dense F = 4096")
+    at_limit = await expect([conv_layer(**dense, Cin=4096)], 1, "dense F = 4096")
     for k in range(12):
-        code = await expect([layer(**dense, Cin=4096 + (1 << k))], 1, f"dense F = 4096+2^{k}")
+        code = await expect([conv_layer(**dense, Cin=4096 + (1 << k))], 1, f"dense F = 4096+2^{k}")
         assert code and code != at_limit, f"dense F = 4096+2^{k}: code {code} vs {at_limit}"
     # the activation-size limit, input and output apart: C·L = 4096 | 4097 = 17·241 | 4098 = 6·683
     for cin, lin, cout in ((4, 1024, 1), (17, 241, 1), (6, 683, 1), (1, 241, 17), (1, 683, 6)):
-        codes = await expect([layer(Cin=cin, Lin=lin, Cout=cout, Lout=lin)], 1,
-                             f"Cin {cin} Lin {lin} Cout {cout}")
-        assert (codes == regmap.ERR_ACT_SIZE) == (max(cin, cout) * lin > 4096), codes
+        code = await expect([conv_layer(Cin=cin, Lin=lin, Cout=cout, Lout=lin)], 1,
+                            f"Cin {cin} Lin {lin} Cout {cout}")
+        assert (code == regmap.ERR_ACT_SIZE) == (max(cin, cout) * lin > 4096), code
     # an out-of-range K, S or P (bit 7 set) in each of the 8 slots of a legal 8-layer table
-    assert not await expect([layer() for _ in range(tb.max_layers)], tb.max_layers, "8 layers")
+    assert not await expect([conv_layer() for _ in range(tb.max_layers)], tb.max_layers, "8 layers")
     for slot in range(tb.max_layers):
         for name in ("K", "S", "P"):
-            table = [layer() for _ in range(tb.max_layers)]
+            table = [conv_layer() for _ in range(tb.max_layers)]
             set_field(table[slot], name, 128 + (1 if name != "P" else 0))
             assert await expect(table, tb.max_layers, f"layer {slot} {name} = 128+"), \
                 f"layer {slot} {name}: not an error in the reference"

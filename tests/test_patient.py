@@ -170,3 +170,26 @@ def test_common_set_counts() -> None:
     got = np.bincount(labels[idx], minlength=5).tolist()
     assert got == [COMMON_COUNTS[c] if c != "Q" else 3 for c in "NSVFQ"]
     assert len(set(idx.tolist())) == len(idx)
+
+
+def test_selection_common_set_leaves_out_the_validation_records() -> None:
+    """The selection protocol's common set holds no beat of a validation record (a patient's
+    own later beats would tune it on its test part), and without exclusions it is the plain
+    common set of the whole DS1 part (the DS2 bundles' common set)."""
+    from types import SimpleNamespace
+
+    from training.patient import common_set, ds1_common
+
+    rng = np.random.default_rng(3)
+    source = np.repeat(np.array([101, 118, 201, 203, 223]), 120)
+    labels = rng.integers(0, 5, len(source))
+    inputs = np.arange(len(source))[:, None]          # the input names its own index
+    ds = SimpleNamespace(meta={"source": source.astype(str)}, inputs=inputs, labels=labels,
+                         classes=list("NSVFQ"))
+    x, y = ds1_common(ds, exclude=(118, 201))
+    picked = x[:, 0]
+    assert len(picked) and not np.isin(source[picked], [118, 201]).any()
+    assert np.array_equal(labels[picked], y)
+    x_all, _ = ds1_common(ds)
+    assert np.array_equal(x_all[:, 0], common_set(inputs, labels, ds.classes))
+    assert np.isin(source[x_all[:, 0]], [118, 201]).any()      # the exclusion did something

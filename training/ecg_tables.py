@@ -152,7 +152,11 @@ def patient_section(root: Path) -> list[str]:
         s = json.loads(sel.read_text())
         L += ["", "Choice of the tuning (`python -m training.patient select`): the same "
               "protocol on the DS1 records the base model never trained on "
-              f"({', '.join(map(str, s['val_records']))}); DS2 not read.", "",
+              f"({', '.join(map(str, s['val_records']))}), each tuned with a common set drawn "
+              "from the other DS1 records (as a DS2 patient's is: its own later beats would "
+              "leak into its tuning; the selection before 2026-12-02 drew it from all of DS1, "
+              "which lifted its S sensitivity by about 30 points: compare with `git show "
+              "dae6754:models/ecg/patient/select.json`); DS2 not read.", "",
               "| tuning | pooled acc % | macro F1 (NSVF) % | S Se / +P | V Se / +P |",
               "|---|---|---|---|---|"]
         for name, r in s["results"].items():

@@ -8,7 +8,9 @@ the tuned layers' weights, biases and thresholds (tb/patient.py does that over A
 
 Tuning data of record R: its tune part plus a fixed common set of DS1 beats (`common_set`, 75 N,
 75 S, 75 V, 13 F and 7 Q as in Kiranyaz et al. 2016, drawn from DS1 with a fixed seed; never DS2),
-which keeps rare classes the record's first minutes may lack. The tuned layers start from the
+which keeps rare classes the record's first minutes may lack. In the selection protocol the
+common set is drawn from the DS1 records outside the validation records (`ds1_common`), as DS2
+patients are outside DS1. The tuned layers start from the
 base integers and are trained in their integer (QAT) forward with Adam on the cross-entropy,
 every class weighted by (n / (k n_c))^0.5. Hyper-parameters (`TuneConfig`) were chosen by the
 same protocol run on the six DS1 validation records the base model never trained on
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
 import math
 import sys
@@ -184,18 +187,19 @@ def _line(name: str, rep: dict) -> str:
             f"F {f(pc['F']['se'])}/{f(pc['F']['ppv'])} (n {rep['n']})")
 
 
-def _ds1_common(version: int) -> tuple[np.ndarray, np.ndarray]:
-    from training import rhythm
-    ds = rhythm.build("inter", "train", rhythm=version)
-    idx = common_set(ds.inputs, ds.labels, ds.classes)
+def ds1_common(ds, exclude=()) -> tuple[np.ndarray, np.ndarray]:
+    """(inputs, labels) of the common set drawn from the DS1 beats of `ds` outside the records
+    `exclude`. The selection protocol excludes its validation records: a validation patient's own
+    later beats in its common set would tune it on its test part (the selection before
+    2026-12-02 did, which made its S figures optimistic)."""
+    keep = np.flatnonzero(~np.isin(ds.meta["source"].astype(np.int64), list(exclude)))
+    idx = keep[common_set(ds.inputs[keep], ds.labels[keep], ds.classes)]
     return ds.inputs[idx], ds.labels[idx]
 
 
-def _ds1_parts(version: int):
-    """get_part(record, part) on DS1 records (selection protocol), rhythm channel of `version`
-    (0: none)."""
+def _ds1_parts(ds):
+    """get_part(record, part) on the DS1 records of `ds` (selection protocol)."""
     from training import rhythm
-    ds = rhythm.build("inter", "train", rhythm=version)
     rec = ds.meta["source"].astype(np.int64)
     first = ds.meta["sample"].astype(np.int64) < rhythm.TUNE_SAMPLES
 
@@ -223,6 +227,7 @@ SELECT_GRID: dict[str, TuneConfig] = {
     "last2-400": TuneConfig(first_tuned=-2, epochs=400),
     "last2-400-lr1e-3": TuneConfig(first_tuned=-2, epochs=400, lr=1e-3),
     "last3-150": TuneConfig(first_tuned=-3),
+    "last4-150": TuneConfig(first_tuned=-4),
     "last2-150-nocw": TuneConfig(first_tuned=-2, class_weight=False),
     "readout-150-nocw": TuneConfig(class_weight=False),
 }
@@ -243,15 +248,17 @@ def main(argv: list[str] | None = None) -> int:
     base = json.loads(args.base.read_text())
     from training import rhythm
     version = rhythm.version_of(base["input"]["preprocess"])
-    common = _ds1_common(version)
+    ds1 = rhythm.build("inter", "train", rhythm=version)
     t0 = time.time()
     if args.action == "select":
         val = base["training"].get("val_records")
         if not val:
-            print("patient: error: the base bundle records no held-out DS1 validation records",
-                  file=sys.stderr)
+            print(f"patient: error: {args.base} records no held-out DS1 validation records "
+                  "(it trained on all of DS1); select with --base a bundle of the same recipe "
+                  "that held records out (docs/training.md §5)", file=sys.stderr)
             return 1
-        get = _ds1_parts(version)
+        get = _ds1_parts(ds1)
+        common = ds1_common(ds1, exclude=val)
         results = {}
         for name, cfg in SELECT_GRID.items():
             if args.only and name not in args.only:
@@ -264,7 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and out.is_file():
             results = {**json.loads(out.read_text())["results"], **results}
         best = max(results, key=lambda k: results[k]["pooled"]["macro_f1_nsvf"])
-        out.write_text(json.dumps({"val_records": val, "base": base["name"], "best": best,
+        out.write_text(json.dumps({"val_records": val, "base": base["name"],
+                                   "base_sha256": hashlib.sha256(args.base.read_bytes())
+                                   .hexdigest(), "best": best,
                                    "results": results}, indent=1) + "\n")
         print(f"best (pooled macro F1 N, S, V, F on the DS1 validation records): {best}")
         return 0
@@ -272,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         sel = PATIENT_DIR / "select.json"
         args.config = json.loads(sel.read_text())["best"] if sel.is_file() else CHOSEN
     cfg = SELECT_GRID[args.config]
-    res = run_protocol(base, ecg.DS2, _ds2_parts(version), common, cfg, keep=True)
+    res = run_protocol(base, ecg.DS2, _ds2_parts(version), ds1_common(ds1), cfg, keep=True)
     PATIENT_DIR.mkdir(parents=True, exist_ok=True)
     base_out = copy.deepcopy(base)
     base_out["name"] = "ecg-aami5-patient-base"

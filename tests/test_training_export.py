@@ -120,3 +120,24 @@ def test_train_cli_argument_errors() -> None:
                                          **dict(base, out=Path("x.json"))))
     with pytest.raises(CliError, match="threads"):
         cli_train.run(argparse.Namespace(configs=["eeg-inter"], **dict(base, threads=0)))
+
+
+@pytest.mark.parametrize("rel", sorted(DEFAULT_BUNDLES))
+def test_committed_bundle_records_its_configuration(rel: str) -> None:
+    """`sparrow train` without options retrains each committed bundle with the settings it
+    records (the result depends on them, the thread count included): every field the bundle's
+    `training` key shares with its CONFIGS entry agrees."""
+    from training.train import CONFIGS, DEFAULT_OUTPUTS
+
+    name = {v: k for k, v in DEFAULT_OUTPUTS.items()}[rel]
+    cfg = CONFIGS[name]
+    info = json.loads((REPO_ROOT / rel).read_text())["training"]
+    assert info["config"] == name
+    shared = ("seed", "threads", "epochs_float", "epochs_qat", "batch", "lr", "lr_qat",
+              "weight_decay", "class_weight", "val_by", "select", "train_fraction")
+    got = {k: info[k] for k in shared}
+    want = {k: getattr(cfg, k) for k in shared}
+    assert got == want
+    assert info["augment"] == list(cfg.augment)
+    assert info.get("val_records", []) == list(cfg.val_records)
+    assert info.get("keep", "best") == cfg.keep

@@ -26,7 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"any of {', '.join(CONFIG_NAMES)} (default: all)")
     p.add_argument("--out", type=Path, default=None,
                    help="bundle path (one CONFIG only; default models/<data>/model*.json)")
-    p.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads (default: the configuration's own, the count its "
+                        "committed bundle was trained with; the result depends on it)")
     p.add_argument("--seed", type=non_negative_int, default=None,
                    help="override the training seed")
     p.add_argument("--epochs-float", type=non_negative_int, default=None)
@@ -45,7 +47,9 @@ def train_one(name: str, args: argparse.Namespace) -> dict:
     from training.paths import REPO_ROOT
     from training.train import CONFIGS, DEFAULT_OUTPUTS, build_part, save_report, train
 
-    cfg = CONFIGS[name].with_(threads=args.threads)
+    cfg = CONFIGS[name]
+    if args.threads is not None:
+        cfg = cfg.with_(threads=args.threads)
     overrides = {k: v for k, v in (("seed", args.seed), ("epochs_float", args.epochs_float),
                                    ("epochs_qat", args.epochs_qat)) if v is not None}
     cfg = cfg.with_(**overrides)
@@ -87,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                        f"{', '.join(CONFIG_NAMES)}")
     if args.out is not None and len(names) != 1:
         raise CliError("--out needs exactly one CONFIG")
-    if args.threads < 1:
+    if args.threads is not None and args.threads < 1:
         raise CliError("--threads must be at least 1")
     t0 = time.time()
     for name in names:

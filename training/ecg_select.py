@@ -45,6 +45,25 @@ CANDIDATES: dict[str, TrainConfig] = {
     "rhythm2-sqrt-warp-wd": BASE.with_(augment=("warp",), weight_decay=1e-3, inputs="rhythm2"),
     "rhythm2-sqrt-warpnoise-wd": BASE.with_(augment=("warp", "ecgnoise"), weight_decay=1e-3,
                                             inputs="rhythm2"),
+    # against the memorising of DS1's 22 patients (training loss -> 0.03, validation flat)
+    "rhythm2-sqrt-warp-wd-short": BASE.with_(augment=("warp",), weight_decay=1e-3,
+                                             inputs="rhythm2", epochs_float=8, epochs_qat=6),
+    "rhythm2-sqrt-warp-wd1e2": BASE.with_(augment=("warp",), weight_decay=1e-2, inputs="rhythm2"),
+    # the same recipe with no choice made on validation data (the last epoch of each phase,
+    # no readout offsets), so the committed model can train on all 22 DS1 patients; only its
+    # cross-validation (--folds, every fold also keeping its last epoch) scores it
+    "rhythm2-sqrt-warp-wd-all": BASE.with_(augment=("warp",), weight_decay=1e-3, inputs="rhythm2",
+                                           keep="last", val_records=()),
+    # the seed alone: how far a candidate's cross-validation moves without any change of recipe
+    "rhythm2-sqrt-warp-wd-seed2": BASE.with_(augment=("warp",), weight_decay=1e-3,
+                                             inputs="rhythm2", seed=2),
+    "rhythm2-sqrt-warp-wd-seed3": BASE.with_(augment=("warp",), weight_decay=1e-3,
+                                             inputs="rhythm2", seed=3),
+    "rhythm-sqrt-warp-wd-seed2": BASE.with_(augment=("warp",), weight_decay=1e-3, seed=2),
+    "rhythm-sqrt-warp-wd-seed3": BASE.with_(augment=("warp",), weight_decay=1e-3, seed=3),
+    "rhythm2-sqrt-warp-wd-all-seed2": BASE.with_(augment=("warp",), weight_decay=1e-3,
+                                                 inputs="rhythm2", keep="last", val_records=(),
+                                                 seed=2),
 }
 
 OUT = Path(__file__).resolve().parent.parent / "models" / "ecg" / "select.json"
@@ -77,9 +96,11 @@ def _figures(name: str, cfg: TrainConfig, y: np.ndarray, pred: np.ndarray, class
 
 
 def run_candidate(name: str, cfg: TrainConfig, threads: int,
-                  bundle_dir: Path | None = None) -> dict:
+                  bundle_dir: Path | None = None) -> dict | None:
     """Train one candidate (no test part: DS2 is not read) and return its validation figures;
-    with `bundle_dir`, also write its bundle there as <name>.json."""
+    with `bundle_dir`, also write its bundle there as <name>.json. A candidate without
+    validation records trains on all of DS1, has no figures of its own (None; its
+    cross-validation scores it) and needs `bundle_dir`."""
     from training.train import build_part, train
 
     cfg = cfg.with_(threads=threads)
@@ -87,7 +108,12 @@ def run_candidate(name: str, cfg: TrainConfig, threads: int,
     if bundle_dir is not None:
         bundle_dir.mkdir(parents=True, exist_ok=True)
         out = bundle_dir / f"{name}.json"
+    elif not cfg.val_records:
+        raise ValueError(f"{name} trains on every DS1 record: nothing to validate on (score "
+                         "it with --folds; --bundles DIR trains its bundle)")
     rep = train(cfg, out, progress=False, evaluate_test=False)
+    if not cfg.val_records:
+        return None
     ds = build_part(cfg, "train")
     y, pred = _validate(rep["net"], ds, cfg.val_records)
     return {**_figures(name, cfg, y, pred, ds.classes), "val_records": list(cfg.val_records),
@@ -134,28 +160,35 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     from training.rhythm import for_bundle
     from training.train import CONFIGS, DEFAULT_OUTPUTS, choose_offsets
 
-    cfg = CANDIDATES[name].with_(readout_offsets=True)
+    # readout offsets are chosen on the validation records; a candidate trained on every DS1
+    # record has none and goes without (its cross-validation is its validation figure)
+    has_val = bool(CANDIDATES[name].val_records)
+    cfg = CANDIDATES[name].with_(readout_offsets=has_val)
     if CONFIGS["ecg-inter"].with_(threads=1) != cfg.with_(threads=1):
-        raise SystemExit(f"ecg_select: CONFIGS['ecg-inter'] is not candidate {name!r} with "
-                         "readout offsets; make it so first")
+        raise SystemExit(f"ecg_select: CONFIGS['ecg-inter'] is not candidate {name!r}"
+                         f"{' with readout offsets' if has_val else ''}; make it so first")
     bundle = json.loads((bundle_dir / f"{name}.json").read_text())
-    res = json.loads(select_path.read_text())[name]
+    sel = json.loads(select_path.read_text())
+    res = sel[name] if has_val else sel[f"{name}@cv{len(FOLDS)}"]
     train = for_bundle(bundle["input"], "inter", "train")  # in the bundle's own input format
     val = np.isin(train.meta["source"].astype(np.int64), list(cfg.val_records))
-    _, val_logits = QNet.from_bundle(bundle).deployed(train.inputs[val])
-    off = choose_offsets(val_logits, train.labels[val], cfg.select)
-    pred_val = np.argmax(val_logits + off, axis=1)
-    val_after = classification_report(train.labels[val], pred_val, len(train.classes),
-                                       train.classes)
-    bundle["layers"][-1]["bias"] = (np.asarray(bundle["layers"][-1]["bias"]) + off).tolist()
     old = bundle["training"]           # rebuilt in the key order train() writes
-    info = {}
-    for k, v in old.items():
-        if k == "torch":
-            info["readout_offsets_rule"] = "choose_offsets on the validation split"
-        if k != "n_weights":
-            info[k] = v
-    info["readout_offsets"] = off.tolist()
+    info = {k: v for k, v in old.items() if k != "n_weights"}
+    off, val_after = None, None
+    if has_val:
+        _, val_logits = QNet.from_bundle(bundle).deployed(train.inputs[val])
+        off = choose_offsets(val_logits, train.labels[val], cfg.select)
+        pred_val = np.argmax(val_logits + off, axis=1)
+        val_after = classification_report(train.labels[val], pred_val, len(train.classes),
+                                          train.classes)
+        bundle["layers"][-1]["bias"] = (np.asarray(bundle["layers"][-1]["bias"]) + off).tolist()
+        info = {}
+        for k, v in old.items():
+            if k == "torch":
+                info["readout_offsets_rule"] = "choose_offsets on the validation split"
+            if k != "n_weights":
+                info[k] = v
+        info["readout_offsets"] = off.tolist()
     n_w = old["n_weights"]
     test = for_bundle(bundle["input"], "inter", "test")   # DS2 in the bundle's own format
     net = QNet.from_bundle(bundle)
@@ -169,15 +202,18 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     rep = classification_report(test.labels, g_cls, len(test.classes), test.classes)
     n_train = int((~val & (train.labels != 0)).sum()
                   + round(cfg.majority_keep * int((~val & (train.labels == 0)).sum())))
-    hist = res["history"]
+    hist = res.get("history", [])
     fl = [h["val_macro_f1_nsvf"] for h in hist if h["phase"].endswith("float")]
     qa = [h["val_macro_f1_nsvf"] for h in hist if h["phase"].endswith("qat")]
     report = {"config": {**cfg.__dict__, "threads": 1}, "train_examples": n_train,
               "val_examples": int(val.sum()), "train_seconds": res["train_seconds"],
               "val": {"metric": cfg.select, "float_best": max(fl) if fl else None,
                       "folded_before_qat": None, "qat_best": max(qa) if qa else None,
-                      "after_readout_offsets": aami_summary(val_after)["macro_f1_nsvf"],
-                      "readout_offsets": off.tolist()}}
+                      "after_readout_offsets": None if val_after is None else
+                      aami_summary(val_after)["macro_f1_nsvf"],
+                      "readout_offsets": None if off is None else off.tolist(),
+                      **({} if has_val else {"protocol": res["protocol"],
+                                             "cv_macro_f1_nsvf": res["macro_f1_nsvf"]})}}
     stem = out.with_suffix("")
     write_metrics(Path(f"{stem}.metrics.json"), "ecg-inter", report, bundle, out, rep,
                   "sparrow train ecg-inter --threads 1")
@@ -188,6 +224,7 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
         "what": "every evaluation of an inter-patient ECG configuration on DS2, in order",
         "evaluations": []}
     log["evaluations"].append({"candidate": name, "val_macro_f1_nsvf": res["macro_f1_nsvf"],
+                **({} if has_val else {"val_protocol": res["protocol"]}),
                 "ds2_accuracy": rep["accuracy"],
                 "ds2_macro_f1_nsvf": aami_summary(rep)["macro_f1_nsvf"]})
     log_path.write_text(json.dumps(log, indent=1) + "\n")
@@ -227,8 +264,16 @@ def main(argv: list[str] | None = None) -> int:
             res = run_cv(name, CANDIDATES[name], args.threads)
             key = f"{name}@cv{len(FOLDS)}"
         else:
-            res = run_candidate(name, CANDIDATES[name], args.threads, args.bundles)
+            try:
+                res = run_candidate(name, CANDIDATES[name], args.threads, args.bundles)
+            except ValueError as e:
+                print(f"ecg_select: error: {e}", file=sys.stderr)
+                return 1
             key = name
+            if res is None:
+                print(f"{name}: trained on all 22 DS1 records, bundle "
+                      f"{args.bundles / (name + '.json')} (no validation figures: --folds)")
+                continue
         old = json.loads(args.out.read_text()) if args.out.is_file() else {}
         old[key] = res
         args.out.write_text(json.dumps(old, indent=1) + "\n")

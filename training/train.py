@@ -62,6 +62,10 @@ class TrainConfig:
     #                                 "records" (the records in val_records, patient-wise)
     train_fraction: float = 1.0     # < 1: train on a stratified random subset (sweeps)
     select: str = "accuracy"        # epoch chosen by validation accuracy|macro_f1|macro_f1_nsvf
+    keep: str = "best"              # "best": the epoch `select` scores best on the validation
+    #                                 split; "last": the last epoch of each phase (no choice
+    #                                 made on validation data, so val_records may be empty and
+    #                                 the model then trains on every record)
     augment: tuple[str, ...] = ()   # training-time input augmentations, see AUGMENTATIONS
     seed: int = 1
     data_seed: int | None = None    # split seed; None = the data set's default
@@ -89,7 +93,7 @@ CONFIGS: dict[str, TrainConfig] = {
                              epochs_float=20, epochs_qat=10, class_weight="sqrt",
                              weight_decay=1e-3, select="macro_f1_nsvf", val_by="records",
                              val_records=ECG_VAL_RECORDS, inputs="rhythm2",
-                             augment=("warp",), readout_offsets=True),
+                             augment=("warp",), readout_offsets=True, threads=1),
     "eeg-inter": TrainConfig("eeg-inter", "eeg", "inter", EEG_ARCH, "eeg-bonn-e-vs-abcd",
                              epochs_float=100, epochs_qat=10, batch=64, val_by="source",
                              augment=("sign", "reverse", "scale")),
@@ -247,6 +251,13 @@ def apply_offsets(net: QNet, off: np.ndarray) -> None:
         raise RuntimeError("readout offsets did not land exactly on the integer bias")
 
 
+def _val_score(net: QNet, xv: torch.Tensor, yv: np.ndarray, cfg: TrainConfig) -> float:
+    """The validation `cfg.select` score, NaN when there is no validation split."""
+    if len(yv) == 0:
+        return float("nan")
+    return _score(yv, _predict(net, xv), net.n_classes, cfg.select)
+
+
 def _predict(net: QNet, x: torch.Tensor, batch: int = 4096) -> np.ndarray:
     if net.folded:
         return net.deployed(x)[0]
@@ -261,9 +272,10 @@ def _run_phase(net: QNet, x: torch.Tensor, y: torch.Tensor, xv: torch.Tensor, yv
                cfg: TrainConfig, epochs: int, lr: float, weights: torch.Tensor | None,
                gen: torch.Generator, desc: str, progress: bool,
                history: list[dict]) -> tuple[float, dict]:
-    """Train `epochs` epochs (Adam, cosine decay), keep the best validation state."""
+    """Train `epochs` epochs (Adam, cosine decay), keep the best validation state (cfg.keep
+    "best") or the last one ("last"); with no validation examples the score is NaN."""
     if epochs <= 0:
-        return _score(yv, _predict(net, xv), net.n_classes, cfg.select), net.state_dict()
+        return _val_score(net, xv, yv, cfg), net.state_dict()
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=cfg.weight_decay)
     steps = epochs * ((len(x) + cfg.batch - 1) // cfg.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
@@ -293,12 +305,12 @@ def _run_phase(net: QNet, x: torch.Tensor, y: torch.Tensor, xv: torch.Tensor, yv
             seen += len(idx)
             if bar is not None:
                 bar.update(1)
-        score = _score(yv, _predict(net, xv), net.n_classes, cfg.select)
+        score = _val_score(net, xv, yv, cfg)
         history.append({"phase": desc, "epoch": ep + 1, "loss": total / seen,
                         f"val_{cfg.select}": score})
         if bar is not None:
             bar.set_postfix(loss=f"{total / seen:.4f}", val=f"{score:.4f}")
-        if score > best:
+        if cfg.keep == "last" or score > best:
             best, best_state = score, copy.deepcopy(net.state_dict())
     if bar is not None:
         bar.close()
@@ -312,6 +324,13 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
+    if cfg.keep not in ("best", "last"):
+        raise ValueError(f"{cfg.name}: keep must be 'best' or 'last', not {cfg.keep!r}")
+    if cfg.keep == "best" and cfg.val_by == "records" and not cfg.val_records:
+        raise ValueError(f"{cfg.name}: keep='best' needs validation records to choose on")
+    if cfg.readout_offsets and cfg.val_by == "records" and not cfg.val_records:
+        raise ValueError(f"{cfg.name}: readout offsets are chosen on validation records; "
+                         "there are none")
     ds = build_part(cfg, "train", progress)
     if cfg.val_by == "records":
         val = np.isin(ds.meta["source"].astype(np.int64), list(cfg.val_records))
@@ -343,10 +362,10 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
                                f"{cfg.name} float", progress, history)
     net.load_state_dict(state)
     net.fold_bn()
-    folded_score = _score(yv, _predict(net, xv), net.n_classes, cfg.select)
+    folded_score = _val_score(net, xv, yv, cfg)
     best_q, state = _run_phase(net, x, y, xv, yv, cfg, cfg.epochs_qat, cfg.lr_qat, weights, gen,
                                f"{cfg.name} qat", progress, history)
-    if best_q >= folded_score:
+    if cfg.keep == "last" or best_q >= folded_score:
         net.load_state_dict(state)
     offsets = None
     if cfg.readout_offsets:
@@ -374,6 +393,7 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
                      "class_weight": cfg.class_weight, "augment": list(cfg.augment),
                      "val_fraction": cfg.val_fraction, "val_by": cfg.val_by,
                      "select": cfg.select, "train_fraction": cfg.train_fraction,
+                     **({"keep": cfg.keep} if cfg.keep != "best" else {}),
                      **({"inputs": cfg.inputs} if cfg.inputs != "morphology" else {}),
                      **({"majority_keep": cfg.majority_keep} if cfg.majority_keep < 1 else {}),
                      **({"readout_offsets_rule": "choose_offsets on the validation split"}

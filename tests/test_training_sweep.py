@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from training import sweep
 from training.card import memory_footprint
@@ -67,3 +68,22 @@ def test_results_page_renders_metrics(tmp_path: Path) -> None:
         in text
     assert "EEG Bonn E vs A-D accuracy >= 98% (inter protocol): **97.50%** — NOT met" in text
     assert "| **b** | 1 | 1 |" in text and "sparrow train eeg-inter" in text
+
+
+def test_seed_spread_table() -> None:
+    """The results page's seed table: per-seed cross-validated macro F1, mean, largest spread;
+    a recipe with a single seed run gets no row."""
+    from training.ecg_tables import seed_spread
+
+    sel = {"rhythm2-sqrt-warp-wd@cv4": {"macro_f1_nsvf": 0.573},
+           "rhythm2-sqrt-warp-wd-seed2@cv4": {"macro_f1_nsvf": 0.500},
+           "rhythm2-sqrt-warp-wd-seed3@cv4": {"macro_f1_nsvf": 0.495},
+           "rhythm-sqrt-warp-wd@cv4": {"macro_f1_nsvf": 0.515},
+           "rhythm2-sqrt-warp-wd-all@cv4": {"macro_f1_nsvf": 0.517},
+           "rhythm2-sqrt-warp-wd-all-seed3@cv4": {"macro_f1_nsvf": 0.473}}
+    table, spread = seed_spread(sel)
+    assert spread == pytest.approx(7.8)
+    assert table[2] == "| rhythm2-sqrt-warp-wd | 57.3 | 50.0 | 49.5 | 52.3 |"
+    assert table[3] == "| rhythm2-sqrt-warp-wd-all | 51.7 | – | 47.3 | 49.5 |"
+    assert len(table) == 4                       # rhythm-sqrt-warp-wd: one seed, no row
+    assert seed_spread({"rhythm-sqrt-warp-wd@cv4": {"macro_f1_nsvf": 0.5}}) == ([], 0.0)

@@ -183,8 +183,8 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
                                           train.classes)
         bundle["layers"][-1]["bias"] = (np.asarray(bundle["layers"][-1]["bias"]) + off).tolist()
         info = {}
-        for k, v in old.items():
-            if k == "torch":
+        for k, v in old.items():       # the rule goes where train() puts it: before these
+            if k in ("val_records", "torch") and "readout_offsets_rule" not in info:
                 info["readout_offsets_rule"] = "choose_offsets on the validation split"
             if k != "n_weights":
                 info[k] = v

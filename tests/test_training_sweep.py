@@ -87,3 +87,22 @@ def test_seed_spread_table() -> None:
     assert table[3] == "| rhythm2-sqrt-warp-wd-all | 51.7 | – | 47.3 | 49.5 |"
     assert len(table) == 4                       # rhythm-sqrt-warp-wd: one seed, no row
     assert seed_spread({"rhythm-sqrt-warp-wd@cv4": {"macro_f1_nsvf": 0.5}}) == ([], 0.0)
+
+
+def test_results_page_is_current(tmp_path: Path) -> None:
+    """docs/results.md is what `python -m training.results` renders from the committed model
+    files (regenerate it after changing them); and the page does follow those files."""
+    import shutil
+
+    from training.paths import REPO_ROOT
+    from training.results import render
+
+    page = (REPO_ROOT / "docs" / "results.md").read_text()
+    assert render() == page, "docs/results.md is stale: run python -m training.results"
+    shutil.copytree(REPO_ROOT / "models", tmp_path / "models")
+    sel = tmp_path / "models" / "ecg" / "select.json"
+    data = json.loads(sel.read_text())
+    data["rhythm2-sqrt-warp-wd-seed3@cv4"]["macro_f1_nsvf"] = 0.9
+    sel.write_text(json.dumps(data))
+    changed = render(tmp_path)
+    assert changed != page and "| rhythm2-sqrt-warp-wd | 57.3 | 50.0 | 90.0 |" in changed

@@ -106,3 +106,14 @@ def test_results_page_is_current(tmp_path: Path) -> None:
     sel.write_text(json.dumps(data))
     changed = render(tmp_path)
     assert changed != page and "| rhythm2-sqrt-warp-wd | 57.3 | 50.0 | 90.0 |" in changed
+
+
+@pytest.mark.parametrize("kind", ["ecg", "eeg"])
+def test_model_card_is_current(kind: str) -> None:
+    """models/<kind>/MODEL_CARD.md is what training.card renders from the committed files."""
+    from training.card import render_card
+    from training.paths import REPO_ROOT
+
+    d = REPO_ROOT / "models" / kind
+    assert render_card(d, kind) == (d / "MODEL_CARD.md").read_text(), \
+        f"models/{kind}/MODEL_CARD.md is stale: rerun its writer (training.card.write_card)"

@@ -191,7 +191,15 @@ CARD_INTRO = {
 
 
 def write_card(model_dir: Path, kind: str) -> Path:
-    """Render model_dir/MODEL_CARD.md from every model_dir/*.metrics.json."""
+    """Write model_dir/MODEL_CARD.md (render_card)."""
+    out = Path(model_dir) / "MODEL_CARD.md"
+    out.write_text(render_card(model_dir, kind))
+    return out
+
+
+def render_card(model_dir: Path, kind: str) -> str:
+    """The text of model_dir/MODEL_CARD.md, from every model_dir/*.metrics.json (and, for the
+    ECG card, the selection, DS2-log and patient files of the repository holding model_dir)."""
     model_dir = Path(model_dir)
     lines = list(CARD_INTRO[kind])
     for mpath in sorted(model_dir.glob("*.metrics.json"),
@@ -211,6 +219,4 @@ def write_card(model_dir: Path, kind: str) -> Path:
                   f"part): first-layer T = {s['chosen']['first_T']}, hidden T = "
                   f"{s['chosen']['hidden_T']}; see `docs/results.md`.", "",
                   "![accuracy vs T](sweep-T.png) ![accuracy vs weights](sweep-weights.png)", ""]
-    out = model_dir / "MODEL_CARD.md"
-    out.write_text("\n".join(lines).rstrip() + "\n")
-    return out
+    return "\n".join(lines).rstrip() + "\n"

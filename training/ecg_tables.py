@@ -163,14 +163,17 @@ def patient_section(root: Path) -> list[str]:
     rtl = d / "rtl-summary.json"
     if rtl.is_file():
         r = json.loads(rtl.read_text())
+        whole = r["beats_per_patient"] == "all"
+        beats = "its whole test part" if whole else f"its first {r['beats_per_patient']} test beats"
         L += ["", f"On the RTL (`{r['command']}`, Verilator): base loaded once over APB "
               f"({r['base_writes']} writes), then per record {r['writes_per_patient']} APB writes "
               f"({4 * r['writes_per_patient']} bytes: the tuned layers' weight words, biases "
-              f"and thresholds) and its first {r['beats_per_patient']} test beats: "
+              f"and thresholds) and {beats}: "
               f"{r['patients']} patients, {r['inputs']} beats, **{r['failing_inputs']} "
               "mismatches** against the golden model in class, logits, counters and every "
-              f"trace event; RTL accuracy on those beats {_p(r['correct_rtl'] / r['inputs'])}%. "
-              "The whole test parts (41,515 beats): `make regress-patient`."]
+              f"trace event; RTL accuracy on those beats {_p(r['correct_rtl'] / r['inputs'])}% "
+              f"({r['seconds']:.0f} s)."
+              + ("" if whole else " The whole test parts: `make regress-patient`.")]
     sel = d / "select.json"
     if sel.is_file():
         s = json.loads(sel.read_text())

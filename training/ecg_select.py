@@ -11,6 +11,11 @@ fold's records are validation once, each model is trained on the other folds): e
 is predicted by a model that never saw its patient, and the pooled figures over the 22 records
 (stored as `<candidate>@cv4`) are a steadier ground for choosing than six records, whose S beats
 come mostly from two patients.
+
+A candidate without validation records (`keep="last"`, `val_records=()`, e.g.
+`rhythm2-sqrt-warp-wd-all`) trains on all 22 DS1 records: `--folds` scores it (each fold keeping
+its last epoch too), `--bundles DIR` trains its bundle, the six-record run refuses it. Candidates
+`<recipe>-seed2` / `-seed3` measure how far the seed alone moves a recipe.
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ def test_committed_bundle_records_its_configuration(rel: str) -> None:
     """`sparrow train` without options retrains each committed bundle with the settings it
     records (the result depends on them, the thread count included): every field the bundle's
     `training` key shares with its CONFIGS entry agrees."""
-    from training.train import CONFIGS, DEFAULT_OUTPUTS
+    from training.train import CONFIGS, DEFAULT_OUTPUTS, training_info
 
     name = {v: k for k, v in DEFAULT_OUTPUTS.items()}[rel]
     cfg = CONFIGS[name]
@@ -141,3 +141,12 @@ def test_committed_bundle_records_its_configuration(rel: str) -> None:
     assert info["augment"] == list(cfg.augment)
     assert info.get("val_records", []) == list(cfg.val_records)
     assert info.get("keep", "best") == cfg.keep
+    # the whole key, in order, is what training_info writes for this configuration (train()
+    # and ecg_select --finalize both build it there)
+    want_info = {**training_info(cfg, info["data_seed"], info["classes"],
+                                 readout_theta=info.get("readout_theta"),
+                                 offsets=info.get("readout_offsets"),
+                                 test_accuracy=info.get("test_accuracy_pytorch_deployed"),
+                                 torch_version=info["torch"]),
+                 "n_weights": info["n_weights"]}
+    assert list(info.items()) == list(want_info.items())

@@ -163,7 +163,7 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     from training.paths import REPO_ROOT
     from training.qnn import QNet
     from training.rhythm import for_bundle
-    from training.train import CONFIGS, DEFAULT_OUTPUTS, choose_offsets
+    from training.train import CONFIGS, DEFAULT_OUTPUTS, choose_offsets, training_info
 
     # readout offsets are chosen on the validation records; a candidate trained on every DS1
     # record has none and goes without (its cross-validation is its validation figure)
@@ -177,8 +177,7 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     res = sel[name] if has_val else sel[f"{name}@cv{len(FOLDS)}"]
     train = for_bundle(bundle["input"], "inter", "train")  # in the bundle's own input format
     val = np.isin(train.meta["source"].astype(np.int64), list(cfg.val_records))
-    old = bundle["training"]           # rebuilt in the key order train() writes
-    info = {k: v for k, v in old.items() if k != "n_weights"}
+    old = bundle["training"]
     off, val_after = None, None
     if has_val:
         _, val_logits = QNet.from_bundle(bundle).deployed(train.inputs[val])
@@ -187,20 +186,15 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
         val_after = classification_report(train.labels[val], pred_val, len(train.classes),
                                           train.classes)
         bundle["layers"][-1]["bias"] = (np.asarray(bundle["layers"][-1]["bias"]) + off).tolist()
-        info = {}
-        for k, v in old.items():       # the rule goes where train() puts it: before these
-            if k in ("val_records", "torch") and "readout_offsets_rule" not in info:
-                info["readout_offsets_rule"] = "choose_offsets on the validation split"
-            if k != "n_weights":
-                info[k] = v
-        info["readout_offsets"] = off.tolist()
-    n_w = old["n_weights"]
     test = for_bundle(bundle["input"], "inter", "test")   # DS2 in the bundle's own format
     net = QNet.from_bundle(bundle)
     t_cls, t_logits = net.deployed(test.inputs)
-    info["test_accuracy_pytorch_deployed"] = float(np.mean(t_cls == test.labels))
-    info["n_weights"] = n_w
-    bundle["training"] = info
+    # the training key train() writes for this configuration with these offsets
+    bundle["training"] = {**training_info(
+        cfg.with_(threads=old["threads"]), old["data_seed"], old["classes"],
+        readout_theta=old.get("readout_theta"), offsets=None if off is None else off.tolist(),
+        test_accuracy=float(np.mean(t_cls == test.labels)), torch_version=old["torch"]),
+        "n_weights": old["n_weights"]}
     out = out or REPO_ROOT / DEFAULT_OUTPUTS["ecg-inter"]
     out.write_text(json.dumps(bundle, separators=(",", ":")) + "\n")
     g_cls, _ = golden_check(out, test.inputs, t_cls, t_logits)

@@ -383,30 +383,12 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
         pred, _ = net.deployed(test.inputs)
         report["test"] = classification_report(test.labels, pred, net.n_classes, ds.classes)
         report["test_examples"] = len(test)
-    # everything that determines the weights, and nothing that varies between runs (time),
-    # so that retraining reproduces the committed bundle byte for byte
-    training_info = {"config": cfg.name, "dataset": cfg.dataset, "split": cfg.split,
-                     "data_seed": ds.seed, "seed": cfg.seed, "threads": cfg.threads,
-                     "classes": ds.classes, "epochs_float": cfg.epochs_float,
-                     "epochs_qat": cfg.epochs_qat, "batch": cfg.batch, "lr": cfg.lr,
-                     "lr_qat": cfg.lr_qat, "weight_decay": cfg.weight_decay,
-                     "class_weight": cfg.class_weight, "augment": list(cfg.augment),
-                     "val_fraction": cfg.val_fraction, "val_by": cfg.val_by,
-                     "select": cfg.select, "train_fraction": cfg.train_fraction,
-                     **({"keep": cfg.keep} if cfg.keep != "best" else {}),
-                     **({"inputs": cfg.inputs} if cfg.inputs != "morphology" else {}),
-                     **({"majority_keep": cfg.majority_keep} if cfg.majority_keep < 1 else {}),
-                     **({"readout_offsets_rule": "choose_offsets on the validation split"}
-                        if cfg.readout_offsets else {}),
-                     **({"val_records": list(cfg.val_records)} if cfg.val_records else {}),
-                     "torch": torch.__version__}
-    if cfg.inputs != "morphology":      # the readout's training scale (patient tuning)
-        training_info["readout_theta"] = int(net.layers[-1].theta()[0])
-    if offsets is not None:
-        training_info["readout_offsets"] = offsets.tolist()
-    if "test" in report:
-        training_info["test_accuracy_pytorch_deployed"] = report["test"]["accuracy"]
-    bundle = export_bundle(net, cfg.bundle_name, ds.classes, ds.preprocess, training_info)
+    training = training_info(
+        cfg, ds.seed, ds.classes,
+        readout_theta=int(net.layers[-1].theta()[0]) if cfg.inputs != "morphology" else None,
+        offsets=None if offsets is None else offsets.tolist(),
+        test_accuracy=report["test"]["accuracy"] if "test" in report else None)
+    bundle = export_bundle(net, cfg.bundle_name, ds.classes, ds.preprocess, training)
     report["bundle"] = bundle
     if out is not None:
         out = Path(out)
@@ -415,6 +397,38 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
         report["bundle_bytes"] = out.stat().st_size
     report["net"] = net
     return report
+
+
+def training_info(cfg: TrainConfig, data_seed: int, classes: list[str], *,
+                  readout_theta: int | None = None, offsets: list[int] | None = None,
+                  test_accuracy: float | None = None, torch_version: str = torch.__version__
+                  ) -> dict:
+    """A bundle's `training` key (before export adds n_weights), in its one key order:
+    everything that determines the weights, and nothing that varies between runs (time), so
+    that retraining reproduces the committed bundle byte for byte. `readout_theta` is the
+    readout's training scale (rhythm-input bundles: patient tuning needs it)."""
+    info = {"config": cfg.name, "dataset": cfg.dataset, "split": cfg.split,
+            "data_seed": data_seed, "seed": cfg.seed, "threads": cfg.threads,
+            "classes": classes, "epochs_float": cfg.epochs_float,
+            "epochs_qat": cfg.epochs_qat, "batch": cfg.batch, "lr": cfg.lr,
+            "lr_qat": cfg.lr_qat, "weight_decay": cfg.weight_decay,
+            "class_weight": cfg.class_weight, "augment": list(cfg.augment),
+            "val_fraction": cfg.val_fraction, "val_by": cfg.val_by,
+            "select": cfg.select, "train_fraction": cfg.train_fraction,
+            **({"keep": cfg.keep} if cfg.keep != "best" else {}),
+            **({"inputs": cfg.inputs} if cfg.inputs != "morphology" else {}),
+            **({"majority_keep": cfg.majority_keep} if cfg.majority_keep < 1 else {}),
+            **({"readout_offsets_rule": "choose_offsets on the validation split"}
+               if cfg.readout_offsets else {}),
+            **({"val_records": list(cfg.val_records)} if cfg.val_records else {}),
+            "torch": torch_version}
+    if readout_theta is not None:
+        info["readout_theta"] = readout_theta
+    if offsets is not None:
+        info["readout_offsets"] = offsets
+    if test_accuracy is not None:
+        info["test_accuracy_pytorch_deployed"] = test_accuracy
+    return info
 
 
 def save_report(report: dict, path: Path) -> None:

@@ -12,14 +12,18 @@ from training.train import ECG_ARCH, CONFIGS, _run_phase, _val_score, train
 TINY = [{"kind": "dense", "out": 8, "T": 7}, {"kind": "dense", "out": 2}]
 
 
+def _task() -> tuple[torch.Tensor, torch.Tensor]:
+    """512 random uint8 inputs (1 x 16) and a learnable rule: first half heavier than the second."""
+    x = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (512, 1, 16), dtype=np.uint8))
+    return x, (x[:, 0, :8].sum(1) > x[:, 0, 8:].sum(1)).long()
+
+
 def _phase(keep: str):
-    """Three epochs on a learnable task whose validation labels are the opposite rule, so the
-    validation score falls as training proceeds and the best epoch is not the last."""
+    """Three epochs on _task, validated on the opposite rule, so the validation score falls as
+    training proceeds and the best epoch is not the last."""
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    rng = np.random.default_rng(0)
-    x = torch.from_numpy(rng.integers(0, 256, (512, 1, 16), dtype=np.uint8))
-    y = (x[:, 0, :8].sum(1) > x[:, 0, 8:].sum(1)).long()
+    x, y = _task()
     net = QNet(1, 16, TINY)
     cfg = CONFIGS["ecg-intra"].with_(arch=TINY, batch=32, select="accuracy", keep=keep)
     hist: list[dict] = []
@@ -36,8 +40,7 @@ def test_keep_last_returns_the_final_state_and_best_the_best_epoch() -> None:
     assert scores_b == scores                  # same seeds, same run
     assert not all(torch.equal(v, net_b.state_dict()[k]) for k, v in state_b.items())
     net_b.load_state_dict(state_b)
-    x = torch.from_numpy(np.random.default_rng(0).integers(0, 256, (512, 1, 16), dtype=np.uint8))
-    y = (x[:, 0, :8].sum(1) > x[:, 0, 8:].sum(1)).long()
+    x, y = _task()
     cfg = CONFIGS["ecg-intra"].with_(arch=TINY, select="accuracy")
     assert _val_score(net_b, x.float(), (1 - y).numpy(), cfg) == pytest.approx(max(scores))
 

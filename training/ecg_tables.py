@@ -211,6 +211,7 @@ def inter_sections(root: Path) -> list[str]:
          f"{m['bundle']} --dataset DIR`):", "", f"* {aami_lines(rep)[0]}", ""]
     L += published_table(rep, prep) + [""]
     sel = root / "models" / "ecg" / "select.json"
+    cv: dict = {}
     if sel.is_file():
         off = m["val"].get("readout_offsets")
         L += ["Model selection (`python -m training.ecg_select`): each candidate trained with "
@@ -257,15 +258,16 @@ def inter_sections(root: Path) -> list[str]:
             L.append(f"| {i} | {e['candidate']}{mark} | {_p(e['val_macro_f1_nsvf'])} | "
                      f"{_p(e['ds2_accuracy'])} | {_p(e['ds2_macro_f1_nsvf'])} |")
         L += [""] + ([" ".join(notes), ""] if notes else [])
-    cvs = [v["macro_f1_nsvf"] for k, v in allsel.items() if "@cv" in k] if sel.is_file() else []
-    best_cv = f" (best pooled cross-validation macro F1 {_p(max(cvs))}%, one seed)" if cvs else ""
+    best_cv = (f" (best pooled cross-validation macro F1 "
+               f"{_p(max(v['macro_f1_nsvf'] for v in cv.values()))}%, one seed)" if cv else "")
     L += ["**Where it falls short and what was tried.** The rhythm channel is what lifts the "
           "bundle above the always-N baseline and gives S a sensitivity (the morphology-only "
           "bundle of the first session had 85.65% and S Se 11.8% on DS2), but no candidate "
-          f"reached the issue's targets inside DS1 either{best_cv}, so the shortfall is not an artefact of the DS2 draw. Tried, all selected "
-          "on DS1 only: moderate class weights, undersampling N to a third, stronger weight "
-          "decay, time-warp augmentation of the beat, baseline-ramp and noise augmentation, "
-          "10 QAT epochs, readout offsets fitted on the validation records, and rhythm version "
+          f"reached the issue's targets inside DS1 either{best_cv}, so the shortfall is not an "
+          "artefact of the DS2 draw. Tried, all selected on DS1 only: moderate class "
+          "weights, undersampling N to a third, stronger weight decay, time-warp "
+          "augmentation of the beat, baseline-ramp and noise augmentation, 10 QAT epochs, "
+          "readout offsets fitted on the validation records, and rhythm version "
           "2 (RR irregularity of the previous 8 beats and the prematurity measured in that "
           "irregularity: training/rhythm.py), aimed at the main error of the version-1 bundle, "
           "N beats called S in records with atrial fibrillation, flutter or 2:1 AV block (222, "

@@ -521,7 +521,7 @@ async def test_descriptor_limits_every_bit_and_slot(dut: SimHandleBase) -> None:
     for k in range(12):
         code = await expect([conv_layer(**dense, Cin=4096 + (1 << k))], 1, f"dense F = 4096+2^{k}")
         assert code and code != at_limit, f"dense F = 4096+2^{k}: code {code} vs {at_limit}"
-    # the activation-size limit, input and output apart: C·L = 4096 | 4097 = 17·241 | 4098 = 6·683
+    # activation-size limit, input and output apart: C·L = 4096 | 4097 = 17·241 | 4098 = 6·683
     for cin, lin, cout in ((4, 1024, 1), (17, 241, 1), (6, 683, 1), (1, 241, 17), (1, 683, 6)):
         code = await expect([conv_layer(Cin=cin, Lin=lin, Cout=cout, Lout=lin)], 1,
                             f"Cin {cin} Lin {lin} Cout {cout}")

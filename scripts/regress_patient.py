@@ -28,6 +28,7 @@ def save_summary(s: dict, args: argparse.Namespace) -> None:
 
     from golden.hwimage import build_image
     from tb.patient import PATIENT_DIR
+    from training.ecg_tables import patient_bundles_sha256
 
     base = json.loads((PATIENT_DIR / "base.json").read_text())
     cmd = "make regress-patient" + (f" BEATS={args.beats}" if args.beats else "")
@@ -37,7 +38,7 @@ def save_summary(s: dict, args: argparse.Namespace) -> None:
            "beats_per_patient": args.beats or "all",
            "base_writes": len(build_image(base).apb_writes()),
            "writes_per_patient": writes[0] if len(writes) == 1 else writes,
-           "seconds": s["seconds"]}
+           "seconds": s["seconds"], "bundles_sha256": patient_bundles_sha256(PATIENT_DIR)}
     (PATIENT_DIR / "rtl-summary.json").write_text(json.dumps(out, indent=1) + "\n")
 
 

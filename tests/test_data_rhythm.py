@@ -95,7 +95,7 @@ def test_version_2_features_equal_the_definition() -> None:
 
 def test_version_2_channel_layout_and_preprocess() -> None:
     f = np.arange(18, dtype=np.uint8).reshape(2, 9) + 1
-    ch = rhythm.channel(f)
+    ch = rhythm.channel(f, 2)
     for k in range(9):
         assert (ch[:, 0, 20 * k:20 * k + 20] == f[:, k:k + 1]).all()
     assert (ch[:, 0, 180:] == 0).all()
@@ -103,7 +103,7 @@ def test_version_2_channel_layout_and_preprocess() -> None:
     assert rhythm.version_of(rhythm.preprocess(1)) == 1
     assert rhythm.version_of({}) == 0
     with pytest.raises(DataError, match="unknown rhythm version"):
-        rhythm.features(np.array([1, 5, 9]), np.array([1, 1, 1]), version=3)
+        rhythm.features(np.array([1, 5, 9]), np.array([1, 1, 1]), version=4)
 
 
 def test_a_premature_beat_scores_below_one_and_its_pause_above() -> None:
@@ -129,7 +129,7 @@ def test_features_reject_bad_peaks() -> None:
 
 def test_channel_layout() -> None:
     f = np.arange(14, dtype=np.uint8).reshape(2, 7) + 1
-    ch = rhythm.channel(f)
+    ch = rhythm.channel(f, 1)
     assert ch.shape == (2, 1, 187)
     for k in range(7):
         assert (ch[:, 0, 26 * k:26 * k + 26] == f[:, k:k + 1]).all()
@@ -163,6 +163,91 @@ def test_record_100_against_a_direct_read() -> None:
     assert got[:399].tolist() == [w for w in want[:399]]
     assert (ds.inputs[m][:, 0] == rhythm.build("inter", "test", rhythm=False)
             .inputs[m][:, 0]).all()
+
+
+def _slow_template(signal: list[int], peaks: list[int]) -> list[list[int]]:
+    """Version 3's channel 2 from the text of `rhythm.template`, with exact fractions."""
+    n = len(signal)
+    u = []
+    for r in peaks:
+        w = [signal[min(max(r - 280 + k, 0), n - 1)] for k in range(561)]
+        s = [w[3 * j] + w[3 * j + 1] + w[3 * j + 2] for j in range(187)]
+        b = sorted(s)[93]
+        u.append([v - b for v in s])
+    out = []
+    for i in range(len(peaks)):
+        win = u[max(0, i - 16):i] or [u[0]]
+        t = [sorted(row[j] for row in win)[(len(win) - 1) // 2] for j in range(187)]
+        p = max(t) - min(t)
+        if p == 0:
+            out.append([128] * 187)
+            continue
+        out.append([min(255, max(0, (Fraction(128) + Fraction(128 * (u[i][j] - t[j]), p)
+                                     + Fraction(1, 2)).__floor__())) for j in range(187)])
+    return out
+
+
+def _beats_signal(shapes: list[int], period: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """A signal of beats every `period` samples: shape 0 a narrow spike, shape 1 a wide, tall
+    and inverted one (an ectopic beat), over a slow baseline drift."""
+    n = period * (len(shapes) + 2)
+    sig = (np.arange(n) // 50).astype(np.int64)          # baseline wander
+    peaks = period * (np.arange(len(shapes)) + 1)
+    for r, k in zip(peaks, shapes):
+        if k == 0:
+            sig[r - 6:r + 7] += 200 - 30 * np.abs(np.arange(-6, 7))
+        else:
+            sig[r - 30:r + 31] -= 500 - 15 * np.abs(np.arange(-30, 31))
+    return sig, peaks
+
+
+def test_template_channel_equals_the_definition() -> None:
+    shapes = [0] * 20 + [1] + [0] * 5 + [1, 0] * 3
+    sig, peaks = _beats_signal(shapes)
+    got = rhythm.template_channel(sig, peaks)
+    assert got.shape == (len(peaks), 1, 187) and got.dtype == np.uint8
+    assert got[:, 0].tolist() == _slow_template(sig.tolist(), peaks.tolist())
+
+
+def test_template_channel_marks_the_ectopic_beat_and_forgets_it() -> None:
+    shapes = [0] * 20 + [1] + [0] * 5
+    sig, peaks = _beats_signal(shapes, period=400)      # no window reaches a neighbour beat
+    got = rhythm.template_channel(sig, peaks)[:, 0].astype(int)
+    dev = np.abs(got - 128).max(axis=1)
+    assert dev[20] >= 100                   # the ectopic beat stands out of its template
+    # the beats before and after it match theirs (the median ignores one ectopic beat; the
+    # baseline drift is removed by each window's median)
+    assert dev[1:20].max() <= 2 and dev[21:].max() <= 2
+    # and one beat's deviation is channel 0's shape change, not its scale: the same beats
+    # scaled by 3 give the same channel (the encoding is relative to the template amplitude)
+    assert (rhythm.template_channel(3 * sig, peaks)[:, 0].astype(int) == got).all()
+
+
+def test_version_3_layout_and_rebuild_rules() -> None:
+    pre = rhythm.preprocess(3)
+    assert rhythm.version_of(pre) == 3 and rhythm.channels(3) == 3
+    assert pre["rhythm"]["template"]["channel"] == 2 and "(3, 187)" in pre["layout"]
+    with pytest.raises(DataError, match="does not fit its rhythm version 3"):
+        rhythm.for_bundle({"channels": 2, "length": 187, "preprocess": pre}, "inter", "test")
+    with pytest.raises(DataError, match="version 3 has 9 features"):
+        rhythm.channel(np.zeros((2, 7), np.uint8), 3)
+
+
+def test_version_3_inputs_of_record_100() -> None:
+    _data_or_skip()
+    v2 = rhythm.build("patient", "tune", record=100, rhythm=2)
+    v3 = rhythm.build("patient", "tune", record=100, rhythm=3)
+    assert v3.inputs.shape[1:] == (3, 187)
+    assert (v3.inputs[:, :2] == v2.inputs).all()
+    import wfdb
+
+    from training.fetch import dataset_dir
+    folder = dataset_dir("mitdb")
+    rec = wfdb.rdrecord(str(folder / "100"), physical=False, channel_names=["MLII"])
+    ann = wfdb.rdann(str(folder / "100"), "atr")
+    peaks = [p for p, s in zip(ann.sample, ann.symbol) if s in ecg.SYMBOL_TO_CLASS][:40]
+    want = _slow_template(rec.d_signal[:, 0].astype(int).tolist(), [int(p) for p in peaks])
+    assert v3.inputs[:40, 2].tolist() == want
 
 
 def test_patient_split_is_first_five_minutes_and_the_rest() -> None:
@@ -202,7 +287,7 @@ def test_cli_dataset_with_model_and_patient_split(tmp_path: Path) -> None:
     from training.paths import REPO_ROOT
 
     model = REPO_ROOT / "models" / "ecg" / "model-inter.json"   # a bundle with the rhythm channel
-    assert rhythm.version_of(json.loads(model.read_text())["input"]["preprocess"]) == 2
+    assert rhythm.version_of(json.loads(model.read_text())["input"]["preprocess"]) == 3
 
     def ns(**kw: object) -> argparse.Namespace:
         d = dict(name="ecg", split="patient", part="test", record=100, model=model,
@@ -213,7 +298,7 @@ def test_cli_dataset_with_model_and_patient_split(tmp_path: Path) -> None:
     assert cli_dataset.run(ns()) == 0
     x = np.load(tmp_path / "out" / "inputs.npy")
     info = json.loads((tmp_path / "out" / "dataset.json").read_text())
-    assert x.shape[1:] == (2, 187) and info["split"] == "patient"
+    assert x.shape[1:] == (3, 187) and info["split"] == "patient"
     for kw, msg in ((dict(record=None), "needs --record"), (dict(part="train"), "tune and test"),
                     (dict(split="inter", part="tune"), "only with --split patient"),
                     (dict(name="eeg"), "ECG only"), (dict(seed=3), "--seed is not supported"),

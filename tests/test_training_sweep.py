@@ -117,3 +117,28 @@ def test_model_card_is_current(kind: str) -> None:
     d = REPO_ROOT / "models" / kind
     assert render_card(d, kind) == (d / "MODEL_CARD.md").read_text(), \
         f"models/{kind}/MODEL_CARD.md is stale: rerun its writer (training.card.write_card)"
+
+
+def test_results_page_quotes_the_rtl_run_only_for_its_bundles(tmp_path: Path) -> None:
+    """The patient RTL figures are quoted only when rtl-summary.json was made from the committed
+    patient bundles (their SHA-256); a changed bundle turns the sentence into "not yet run"."""
+    import shutil
+
+    from training.ecg_tables import patient_bundles_sha256, patient_section
+
+    from training.paths import REPO_ROOT
+
+    shutil.copytree(REPO_ROOT / "models", tmp_path / "models")
+    d = tmp_path / "models" / "ecg" / "patient"
+    summary = {"command": "make regress-patient", "sim": "verilator", "patients": 22,
+               "inputs": 100, "failing_inputs": 0, "correct_rtl": 95,
+               "beats_per_patient": "all", "base_writes": 1, "writes_per_patient": 2,
+               "seconds": 1.0, "bundles_sha256": patient_bundles_sha256(d)}
+    (d / "rtl-summary.json").write_text(json.dumps(summary))
+    text = "\n".join(patient_section(tmp_path))
+    assert "**0 mismatches**" in text and "not yet run" not in text
+    b = json.loads((d / "100.json").read_text())
+    b["layers"][-1]["bias"][0] += 1
+    (d / "100.json").write_text(json.dumps(b))
+    text = "\n".join(patient_section(tmp_path))
+    assert "not yet run on these bundles" in text and "mismatches**" not in text

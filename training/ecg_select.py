@@ -69,6 +69,13 @@ CANDIDATES: dict[str, TrainConfig] = {
     "rhythm2-sqrt-warp-wd-all-seed2": BASE.with_(augment=("warp",), weight_decay=1e-3,
                                                  inputs="rhythm2", keep="last", val_records=(),
                                                  seed=2),
+    # rhythm version 3: + channel 2, each beat's deviation from the median of the previous 16
+    # beats (morphology relative to the patient's own template instead of DS1's shapes)
+    "rhythm3-sqrt-warp-wd": BASE.with_(augment=("warp",), weight_decay=1e-3, inputs="rhythm3"),
+    "rhythm3-sqrt-warp-wd-seed2": BASE.with_(augment=("warp",), weight_decay=1e-3,
+                                             inputs="rhythm3", seed=2),
+    "rhythm3-sqrt-warp-wd-seed3": BASE.with_(augment=("warp",), weight_decay=1e-3,
+                                             inputs="rhythm3", seed=3),
 }
 
 OUT = Path(__file__).resolve().parent.parent / "models" / "ecg" / "select.json"

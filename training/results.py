@@ -76,9 +76,10 @@ def render(root: Path = REPO_ROOT) -> str:
                  f"{m['train_seconds']} s ({m['threads']} thr) |")
     total = sum(m["train_seconds"] for m in ms)
     L += ["", f"Training the three took {total:.0f} s ({total / 60:.1f} min) in all on the "
-          "shared 2-core development machine (threads per bundle in the table; `ecg-intra` and "
-          "`eeg-inter` ran with the load average near 3, `ecg-inter` with it near 16, so on an "
-          "idle machine all are several times faster). Training is deterministic for a given thread count (two short runs with the "
+          "shared 2-core development machine (threads per bundle in the table), each beside "
+          "other jobs (`ecg-inter` beside three other trainings), so they overstate the cost on "
+          "an idle machine (`make train` on a quiet one: docs/training.md). Training is "
+          "deterministic for a given thread count (two short runs with the "
           "same seed gave byte-identical bundles, and two full `eeg-inter` runs gave the same "
           "test result), and the bundles record no timings, so a rerun should reproduce the "
           "committed bundles exactly.", ""]

@@ -45,7 +45,21 @@ q7 = min(255, floor((512 med c + S) / (2 S))); q8 = clip(128 + floor((512 (S - c
 (2 D)), 0, 255) with D = 32 c med + S (the S/32 term keeps a perfectly regular rhythm, med = 0,
 from dividing by zero and sets the smallest irregularity that counts); i = 0 (no previous beat):
 S = pre_0, c = 1. Version 2 holds feature k in samples 20k .. 20k+19 (k = 0..8) and 0 in samples
-180..186. Both versions are rebuilt from a bundle's `input.preprocess.rhythm`.
+180..186.
+
+**Version 3** keeps version 2's channel 1 and adds channel 2, the beat's deviation from the
+patient's own recent template, so that the network sees morphology relative to this patient
+rather than the shapes of the 22 training patients, which it memorises. With s_i the 187 block
+sums of beat i's window (the morphology channel before its per-beat scaling), u_i = s_i - b_i
+where b_i = sorted(s_i)[93] (the window's median: removes the baseline), the template of beat i
+is the per-sample lower median of u over the *previous* beats max(0, i-16)..i-1 (m of them:
+t_i[j] = sorted(u_k[j])[(m-1)//2]; beat 0: t_0 = u_0), p_i = max_j t_i[j] - min_j t_i[j] and
+channel 2 = clip(128 + floor((256 (u_i[j] - t_i[j]) + p_i) / (2 p_i)), 0, 255) (round-half-up of
+128 + 128 (u - t) / p: 128 where the beat matches its template, one template amplitude of
+deviation saturates), 128 everywhere when p_i = 0. A median over 16 beats ignores ectopic beats
+as long as fewer than half of the last 16 are ectopic. It uses beat i and earlier beats only.
+
+Every version is rebuilt from a bundle's `input.preprocess.rhythm`.
 """
 
 from __future__ import annotations
@@ -59,10 +73,11 @@ import numpy as np
 
 from training import DataError, ecg
 
-VERSIONS = (1, 2)          # every caller names its version: the committed bundles use 2
+VERSIONS = (1, 2, 3)       # every caller names its version
 SCALE = 64                 # ratio 1.0 -> 64
-BLOCKS = {1: 26, 2: 20}    # samples per feature in channel 1, per version
-N_FEATURES = {1: 7, 2: 9}
+BLOCKS = {1: 26, 2: 20, 3: 20}    # samples per feature in channel 1, per version
+N_FEATURES = {1: 7, 2: 9, 3: 9}
+TEMPLATE_BEATS = 16        # version 3: the template is the median of the previous 16 beats
 PREV_BEATS = 8             # version 2: the previous window (beats i-8..i-1)
 LOCAL_BEATS = 10
 LONG_SAMPLES = 5 * 60 * ecg.RAW_RATE
@@ -108,7 +123,24 @@ RHYTHM_V2 = dict(
                      "clip(128 + floor((512*(S - c*pre) + D) / (2*D)), 0, 255), "
                      "D = 32*c*med + S"})
 
-RHYTHMS = {1: RHYTHM, 2: RHYTHM_V2}
+RHYTHM_V3 = dict(
+    RHYTHM_V2, version=3,
+    template={
+        "channel": 2,
+        "u": "u_i = s_i - sorted(s_i)[93], s_i = the 187 block sums of beat i's window (the "
+             "morphology channel before its per-beat scaling)",
+        "window": f"beats max(0, i-{TEMPLATE_BEATS})..i-1 (m beats; beat 0: its own u_0)",
+        "template": "t_i[j] = sorted(u_k[j] over the window)[(m-1)//2] (per-sample lower "
+                    "median)",
+        "encoding": "p = max_j t_i[j] - min_j t_i[j]; x[j] = clip(128 + floor((256*(u_i[j] - "
+                    "t_i[j]) + p) / (2*p)), 0, 255); x = 128 everywhere if p == 0"})
+
+RHYTHMS = {1: RHYTHM, 2: RHYTHM_V2, 3: RHYTHM_V3}
+
+
+def channels(version: int) -> int:
+    """Input channels of an ECG bundle with rhythm `version` (0: morphology only)."""
+    return 3 if version >= 3 else 2 if version else 1
 
 
 def preprocess(version: int) -> dict:
@@ -116,6 +148,10 @@ def preprocess(version: int) -> dict:
     pre = dict(ecg.PREPROCESS)
     pre["layout"] = ("x shape (2, 187), uint8: channel 0 = the morphology window above, "
                      "channel 1 = rhythm features (see 'rhythm')")
+    if version >= 3:
+        pre["layout"] = ("x shape (3, 187), uint8: channel 0 = the morphology window above, "
+                         "channel 1 = rhythm features (see 'rhythm'), channel 2 = deviation "
+                         "from the recent template (see 'rhythm.template')")
     pre["rhythm"] = RHYTHMS[version]
     return pre
 
@@ -129,7 +165,7 @@ def version_of(pre: dict) -> int:
         if pre["rhythm"] == spec:
             return v
     raise DataError("bundle input.preprocess.rhythm is not a version this project can rebuild "
-                    f"(versions {', '.join(map(str, VERSIONS))}, shape (2, 187))")
+                    f"(versions {', '.join(map(str, VERSIONS))})")
 
 
 def _ratio_q(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -208,10 +244,31 @@ def qrs_pp(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
     return w.max(axis=1) - w.min(axis=1)
 
 
-def channel(feats: np.ndarray) -> np.ndarray:
-    """(N, 1, 187) uint8 rhythm channel from (N, F) features: block k = feature k (the block
-    width of the version that has F features)."""
-    version = {n: v for v, n in N_FEATURES.items()}[feats.shape[1]]
+def template_channel(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """(N, 1, 187) uint8 version-3 channel 2: each beat's deviation from the lower median of
+    the previous TEMPLATE_BEATS beats (see the module docstring)."""
+    idx = np.asarray(samples, dtype=np.int64)[:, None] + np.arange(-ecg.PRE, ecg.LENGTH - ecg.PRE)
+    idx = np.clip(idx, 0, len(signal) - 1)
+    raw = np.asarray(signal, dtype=np.int64)[idx]
+    s = raw.reshape(len(idx), ecg.OUT_LEN, ecg.FACTOR).sum(axis=-1)
+    u = s - np.sort(s, axis=1)[:, ecg.OUT_LEN // 2][:, None]
+    t = np.empty_like(u)
+    if len(u):
+        t[0] = u[0]
+    for i in range(1, len(u)):
+        w = np.sort(u[max(0, i - TEMPLATE_BEATS):i], axis=0)
+        t[i] = w[(len(w) - 1) // 2]
+    p = (t.max(axis=1) - t.min(axis=1))[:, None] if len(u) else np.zeros((0, 1), np.int64)
+    q = 128 + (256 * (u - t) + p) // np.where(p > 0, 2 * p, 1)
+    return np.where(p > 0, np.clip(q, 0, 255), 128).astype(np.uint8)[:, None, :]
+
+
+def channel(feats: np.ndarray, version: int) -> np.ndarray:
+    """(N, 1, 187) uint8 rhythm channel from (N, F) features of `version`: block k =
+    feature k."""
+    if feats.shape[1] != N_FEATURES[version]:
+        raise DataError(f"rhythm version {version} has {N_FEATURES[version]} features, got "
+                        f"{feats.shape[1]}")
     block = BLOCKS[version]
     out = np.zeros((len(feats), 1, ecg.OUT_LEN), dtype=np.uint8)
     for k in range(feats.shape[1]):
@@ -220,10 +277,14 @@ def channel(feats: np.ndarray) -> np.ndarray:
 
 
 def record_channel(folder: Path, record: int, version: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rhythm channel (N, 1, 187), R-peak samples) of one record's AAMI beats."""
+    """(rhythm channels (N, C - 1, 187), R-peak samples) of one record's AAMI beats: channel 1
+    (and, from version 3, channel 2) of the input."""
     signal, _ = ecg.read_lead(folder, record)
     samples, _ = ecg.read_beats(folder, record)
-    return channel(features(samples, qrs_pp(signal, samples), version)), samples
+    ch = channel(features(samples, qrs_pp(signal, samples), version), version)
+    if version >= 3:
+        ch = np.concatenate([ch, template_channel(signal, samples)], axis=1)
+    return ch, samples
 
 
 def _pool_path(version: int) -> Path:
@@ -236,7 +297,7 @@ def _pool_path(version: int) -> Path:
 
 def rhythm_pool(version: int, use_cache: bool = True,
                 progress: bool = False) -> dict[str, np.ndarray]:
-    """Rhythm channel of every beat of the 48 records in `ecg.all_beats` order (cached)."""
+    """Rhythm channel(s) of every beat of the 48 records in `ecg.all_beats` order (cached)."""
     from training.fetch import dataset_dir
 
     path = _pool_path(version)
@@ -290,8 +351,8 @@ def _attach(ds: "datasets.Dataset", pool: dict[str, np.ndarray]) -> np.ndarray:
 def build(split: str, part: str, record: int | None = None, *, rhythm: int,
           use_cache: bool = True, progress: bool = False) -> "datasets.Dataset":
     """ECG dataset of protocol `split` ('intra', 'inter' or 'patient' with `record`), with the
-    rhythm channel of version `rhythm` appended unless it is 0 / False (inputs (N, 2, 187),
-    preprocess `preprocess(rhythm)`)."""
+    rhythm channel(s) of version `rhythm` appended unless it is 0 / False (inputs (N, 2, 187),
+    version 3 (N, 3, 187); preprocess `preprocess(rhythm)`)."""
     if rhythm and rhythm not in VERSIONS:
         raise DataError(f"unknown rhythm version {rhythm}")
     from training import datasets
@@ -333,16 +394,15 @@ def for_bundle(bundle_input: dict, split: str, part: str, record: int | None = N
     shape = (bundle_input.get("channels"), bundle_input.get("length"))
     version = version_of(pre)
     if version:
-        if shape != (2, ecg.OUT_LEN):
-            raise DataError("bundle input.preprocess.rhythm is not a version this project "
-                            f"can rebuild (versions {', '.join(map(str, VERSIONS))}, shape "
-                            "(2, 187))")
+        if shape != (channels(version), ecg.OUT_LEN):
+            raise DataError(f"bundle input shape {shape} does not fit its rhythm version "
+                            f"{version} (shape ({channels(version)}, {ecg.OUT_LEN}))")
         want = preprocess(version)
     else:
         want = ecg.PREPROCESS
         if shape != (1, ecg.OUT_LEN):
             raise DataError(f"bundle input shape {shape} is not an ECG format this project "
-                            "builds ((1, 187) or (2, 187) with rhythm)")
+                            "builds ((1, 187), or (2, 187) / (3, 187) with rhythm)")
     if {k: v for k, v in pre.items() if k != "patient"} != want:
         raise DataError("bundle input.preprocess differs from the ECG preprocessing this "
                         "project implements; cannot rebuild its inputs")

@@ -113,13 +113,18 @@ def scale_uint8(s: np.ndarray) -> np.ndarray:
     return np.where(span > 0, x, 0).astype(np.uint8)
 
 
-def windows(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
-    """Inputs (N, 1, 187) uint8 for R peaks `samples` of a raw 1-D integer signal."""
+def block_sums(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """(N, 187) int64 block sums of the raw windows r-280 .. r+280 (edge replication) around
+    R peaks `samples` of a raw 1-D integer signal: the morphology before its scaling."""
     idx = np.asarray(samples, dtype=np.int64)[:, None] + np.arange(-PRE, LENGTH - PRE)
     idx = np.clip(idx, 0, len(signal) - 1)
     raw = np.asarray(signal, dtype=np.int64)[idx]
-    sums = raw.reshape(len(idx), OUT_LEN, FACTOR).sum(axis=-1)
-    return scale_uint8(sums)[:, None, :]
+    return raw.reshape(len(idx), OUT_LEN, FACTOR).sum(axis=-1)
+
+
+def windows(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """Inputs (N, 1, 187) uint8 for R peaks `samples` of a raw 1-D integer signal."""
+    return scale_uint8(block_sums(signal, samples))[:, None, :]
 
 
 def record_beats(folder: Path, record: int) -> Beats:

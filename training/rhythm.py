@@ -1,4 +1,5 @@
-"""Rhythm inputs for MIT-BIH beats: RR and amplitude ratios as a second uint8 input channel.
+"""Rhythm inputs for MIT-BIH beats: RR and amplitude ratios as a second uint8 input channel
+(and, in version 3, a third: each beat against the patient's own recent template).
 
 Inter-patient S detection needs rhythm (de Chazal 2004; Lin & Yang 2014): how premature a beat
 is relative to the patient's own recent rhythm. Each beat gets seven ratios, computed only from
@@ -247,10 +248,7 @@ def qrs_pp(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
 def template_channel(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
     """(N, 1, 187) uint8 version-3 channel 2: each beat's deviation from the lower median of
     the previous TEMPLATE_BEATS beats (see the module docstring)."""
-    idx = np.asarray(samples, dtype=np.int64)[:, None] + np.arange(-ecg.PRE, ecg.LENGTH - ecg.PRE)
-    idx = np.clip(idx, 0, len(signal) - 1)
-    raw = np.asarray(signal, dtype=np.int64)[idx]
-    s = raw.reshape(len(idx), ecg.OUT_LEN, ecg.FACTOR).sum(axis=-1)
+    s = ecg.block_sums(signal, samples)
     u = s - np.sort(s, axis=1)[:, ecg.OUT_LEN // 2][:, None]
     t = np.empty_like(u)
     if len(u):

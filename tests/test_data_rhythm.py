@@ -305,3 +305,16 @@ def test_cli_dataset_with_model_and_patient_split(tmp_path: Path) -> None:
                     (dict(model=tmp_path / "missing.json"), "missing.json' does not exist")):
         with pytest.raises(CliError, match=msg):
             cli_dataset.run(ns(out=tmp_path / "bad", **kw))
+
+
+def test_template_plot_shows_one_beat_per_class(tmp_path: Path) -> None:
+    _data_or_skip()
+    from training.fetch import dataset_dir
+
+    out = tmp_path / "t.png"
+    shown = rhythm.plot_template(dataset_dir("mitdb"), 223, out)
+    _, symbols = ecg.read_beats(dataset_dir("mitdb"), 223)
+    classes = [ecg.SYMBOL_TO_CLASS[symbols[i]] for i in shown]
+    assert classes == [0, 1, 2, 3] and min(shown) >= rhythm.TEMPLATE_BEATS
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert rhythm.main(["plot", "--record", "999", "--out", str(tmp_path / "x.png")]) == 1

@@ -68,6 +68,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -245,9 +246,10 @@ def qrs_pp(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
     return w.max(axis=1) - w.min(axis=1)
 
 
-def template_channel(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
-    """(N, 1, 187) uint8 version-3 channel 2: each beat's deviation from the lower median of
-    the previous TEMPLATE_BEATS beats (see the module docstring)."""
+def beats_and_templates(signal: np.ndarray,
+                        samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(u, t), both (N, 187) int64: each beat's block sums less their median, and its template
+    (the per-sample lower median of u over the previous TEMPLATE_BEATS beats)."""
     s = ecg.block_sums(signal, samples)
     u = s - np.sort(s, axis=1)[:, ecg.OUT_LEN // 2][:, None]
     t = np.empty_like(u)
@@ -256,6 +258,13 @@ def template_channel(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
     for i in range(1, len(u)):
         w = np.sort(u[max(0, i - TEMPLATE_BEATS):i], axis=0)
         t[i] = w[(len(w) - 1) // 2]
+    return u, t
+
+
+def template_channel(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """(N, 1, 187) uint8 version-3 channel 2: each beat's deviation from the lower median of
+    the previous TEMPLATE_BEATS beats (see the module docstring)."""
+    u, t = beats_and_templates(signal, samples)
     p = (t.max(axis=1) - t.min(axis=1))[:, None] if len(u) else np.zeros((0, 1), np.int64)
     q = 128 + (256 * (u - t) + p) // np.where(p > 0, 2 * p, 1)
     return np.where(p > 0, np.clip(q, 0, 255), 128).astype(np.uint8)[:, None, :]
@@ -405,3 +414,77 @@ def for_bundle(bundle_input: dict, split: str, part: str, record: int | None = N
         raise DataError("bundle input.preprocess differs from the ECG preprocessing this "
                         "project implements; cannot rebuild its inputs")
     return build(split, part, record, rhythm=version, use_cache=use_cache, progress=progress)
+
+
+def plot_template(folder: Path, record: int, out: Path) -> list[int]:
+    """PNG of version 3's template channel on one record: for the first beat of each class
+    after the first TEMPLATE_BEATS beats, the beat and its template (top) and channel 2
+    (bottom). Returns the beat indices shown."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    signal, _ = ecg.read_lead(folder, record)
+    samples, symbols = ecg.read_beats(folder, record)
+    u, t = beats_and_templates(signal, samples)
+    ch = template_channel(signal, samples)[:, 0]
+    cls = np.array([ecg.SYMBOL_TO_CLASS[x] for x in symbols])
+    shown = [int(np.flatnonzero((cls == c) & (np.arange(len(cls)) >= TEMPLATE_BEATS))[0])
+             for c in range(len(ecg.CLASSES))
+             if np.any((cls == c) & (np.arange(len(cls)) >= TEMPLATE_BEATS))]
+    if not shown:
+        raise DataError(f"record {record} has no beat after its first {TEMPLATE_BEATS}")
+    ms = (np.arange(ecg.OUT_LEN) - ecg.OUT_LEN // 2) * 1000 * ecg.FACTOR / ecg.RAW_RATE
+    fig, axes = plt.subplots(2, len(shown), figsize=(3.2 * len(shown), 5), dpi=110,
+                             sharex=True, squeeze=False)
+    for k, i in enumerate(shown):
+        top, bot = axes[0][k], axes[1][k]
+        top.plot(ms, t[i], color="0.6", lw=2, label="template (median of previous 16)")
+        top.plot(ms, u[i], color="C0", lw=1, label="this beat")
+        top.set_title(f"record {record}, beat {i}: {ecg.CLASSES[cls[i]]} ({symbols[i]})",
+                      fontsize=9)
+        bot.plot(ms, ch[i], color="C3", lw=1)
+        bot.axhline(128, color="0.7", lw=0.8)
+        bot.set_ylim(-5, 260)
+        bot.set_xlabel("ms from the R peak")
+    axes[0][0].set_ylabel("block sums − median (ADC units)")
+    axes[1][0].set_ylabel("input channel 2 (uint8)")
+    axes[0][0].legend(fontsize=7, loc="upper left")
+    fig.suptitle("Rhythm version 3: each beat against the patient's own recent template",
+                 fontsize=10)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return shown
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m training.rhythm plot [--record R] [--out PNG]`: the template figure of
+    docs/training.md §1.1a."""
+    import argparse
+
+    from training.fetch import dataset_dir
+    from training.paths import REPO_ROOT
+
+    ap = argparse.ArgumentParser(prog="python -m training.rhythm", description=main.__doc__)
+    ap.add_argument("action", choices=["plot"])
+    ap.add_argument("--record", type=int, default=223, help="MIT-BIH record (default 223: "
+                    "N, S, V and F beats, DS1)")
+    ap.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "rhythm-template.png")
+    args = ap.parse_args(argv)
+    if args.record not in ecg.RECORDS:
+        print(f"rhythm: error: {args.record} is not an MIT-BIH Arrhythmia record",
+              file=sys.stderr)
+        return 1
+    try:
+        shown = plot_template(dataset_dir("mitdb"), args.record, args.out)
+    except DataError as exc:
+        print(f"rhythm: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out} (record {args.record}, beats {shown})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

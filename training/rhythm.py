@@ -146,7 +146,8 @@ def channels(version: int) -> int:
 
 
 def preprocess(version: int) -> dict:
-    """The `input.preprocess` of a two-channel (morphology + rhythm) ECG bundle."""
+    """The `input.preprocess` of an ECG bundle with rhythm `version` (morphology + rhythm
+    channel; version 3 also the template channel)."""
     pre = dict(ecg.PREPROCESS)
     pre["layout"] = ("x shape (2, 187), uint8: channel 0 = the morphology window above, "
                      "channel 1 = rhythm features (see 'rhythm')")

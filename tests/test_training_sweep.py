@@ -144,7 +144,7 @@ def test_results_page_quotes_the_rtl_run_only_for_its_bundles(tmp_path: Path) ->
     assert "not yet run on these bundles" in text and "mismatches**" not in text
 
 
-def test_shortfall_names_only_the_missed_targets(tmp_path: Path) -> None:
+def test_shortfall_names_only_the_missed_targets() -> None:
     """The results page's shortfall sentence follows the DS2 report: a report that meets the
     S Se, V +P and macro F1 targets has none; one that misses S Se names it with its counts."""
     import numpy as np
@@ -154,10 +154,10 @@ def test_shortfall_names_only_the_missed_targets(tmp_path: Path) -> None:
 
     y = np.repeat(np.arange(5), [100, 20, 20, 10, 1])
     good = classification_report(y, y.copy(), 5, ["N", "S", "V", "F", "Q"])
-    assert "Still short" not in shortfall(good, {}, tmp_path / "none.json")[0]
+    assert "Still short" not in shortfall(good, {}, [])[0]
     p = y.copy()
     p[100:112] = 0                                     # 12 of 20 S beats called N: Se 40 %
     bad = classification_report(y, p, 5, ["N", "S", "V", "F", "Q"])
-    text = shortfall(bad, {}, tmp_path / "none.json")[0]
+    text = shortfall(bad, {}, [])[0]
     assert "Still short of the targets: S sensitivity 40.0% (12 of 20 S beats called N" in text
     assert "V +P" not in text

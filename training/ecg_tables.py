@@ -100,14 +100,14 @@ def seed_spread(select: dict) -> tuple[list[str], float]:
     spread between one recipe's seeds (percentage points); ([], 0) without seed runs."""
     rows, spread = [], 0.0
     for recipe in SEED_RECIPES:
-        runs = [select.get(f"{recipe}{sfx}@cv4") for sfx in SEED_SUFFIXES]
-        got = [r["macro_f1_nsvf"] for r in runs if r]
-        if len(got) < 2:
+        stats = _seed_mean(select, recipe)
+        if stats is None:
             continue
-        spread = max(spread, 100 * (max(got) - min(got)))
+        spread = max(spread, 100 * stats[1])
+        runs = [select.get(f"{recipe}{sfx}@cv4") for sfx in SEED_SUFFIXES]
         rows.append(f"| {recipe} | " + " | ".join(_p(r["macro_f1_nsvf"]) if r else "–"
                                                   for r in runs)
-                    + f" | {_p(sum(got) / len(got))} |")
+                    + f" | {_p(stats[0])} |")
     if not rows:
         return [], 0.0
     return (["| recipe (cross-validated macro F1 (NSVF) %) | seed 1 | seed 2 | seed 3 | mean |",
@@ -115,25 +115,24 @@ def seed_spread(select: dict) -> tuple[list[str], float]:
 
 
 def _seed_mean(select: dict, recipe: str) -> tuple[float, float] | None:
-    """(mean, spread) in % of a recipe's cross-validated macro F1 over its seeds, or None."""
+    """(mean, max - min) of a recipe's cross-validated macro F1 over its seeds (fractions), or
+    None with fewer than two seed runs."""
     got = [select[k]["macro_f1_nsvf"] for k in (f"{recipe}{x}@cv4" for x in SEED_SUFFIXES)
            if k in select]
     if len(got) < 2:
         return None
-    return 100 * sum(got) / len(got), 100 * (max(got) - min(got))
+    return sum(got) / len(got), max(got) - min(got)
 
 
-def shortfall(rep: dict, cv: dict, log_path: Path) -> list[str]:
+def shortfall(rep: dict, cv: dict, ds2_log: list[dict]) -> list[str]:
     """The results page's paragraph on what lifted the inter-patient bundle, where it still
     falls short and what was tried; its figures come from the DS2 report `rep`, the
-    cross-validation entries `cv` of select.json and the DS2 log."""
+    cross-validation entries `cv` of select.json and the DS2 log's evaluations."""
     c, cls = rep["confusion"], rep["classes"]
     n, s, v, f = (cls.index(k) for k in "NSVF")
     pc = rep["per_class"]
-    valid = []
-    if log_path.is_file():
-        valid = [e for e in json.loads(log_path.read_text())["evaluations"]
-                 if not e.get("invalid")]
+    macro = aami_summary(rep)["macro_f1_nsvf"]
+    valid = [e for e in ds2_log if not e.get("invalid")]
     v2, v3 = _seed_mean(cv, "rhythm2-sqrt-warp-wd"), _seed_mean(cv, "rhythm3-sqrt-warp-wd")
     L = ["**What lifted it, where it falls short, what was tried.** The rhythm channel lifts "
          "the bundle above the always-N baseline and gives S a sensitivity (the "
@@ -144,8 +143,8 @@ def shortfall(rep: dict, cv: dict, log_path: Path) -> list[str]:
         L[0] += (" Version 3's template channel (each beat against the median of the "
                  "patient's previous 16 beats, training.md §1.1a) answers the memorising of "
                  "DS1's 22 QRS shapes: inside DS1 it raised the three-seed mean of the "
-                 f"cross-validated macro F1 from {v2[0]:.1f}% to {v3[0]:.1f}% and narrowed the "
-                 f"seeds' spread from {v2[1]:.1f} to {v3[1]:.1f} points (tables above); its one "
+                 f"cross-validated macro F1 from {_p(v2[0])}% to {_p(v3[0])}% and narrowed the "
+                 f"seeds' spread from {_p(v2[1])} to {_p(v3[1])} points (tables above); its one "
                  f"DS2 evaluation gave {_p(b['ds2_accuracy'])}% and macro F1 "
                  f"{_p(b['ds2_macro_f1_nsvf'])}% where `{a['candidate']}` had "
                  f"{_p(a['ds2_accuracy'])}% and {_p(a['ds2_macro_f1_nsvf'])}%.")
@@ -156,8 +155,8 @@ def shortfall(rep: dict, cv: dict, log_path: Path) -> list[str]:
     if pc["V"]["ppv"] < 0.85:
         short.append(f"V +P {_p(pc['V']['ppv'])}% ({c[n][v]} N and {c[f][v]} F beats called "
                      "V)")
-    if aami_summary(rep)["macro_f1_nsvf"] < 0.65:
-        short.append(f"macro F1 {_p(aami_summary(rep)['macro_f1_nsvf'])}%, held down by F, "
+    if macro < 0.65:
+        short.append(f"macro F1 {_p(macro)}%, held down by F, "
                      f"whose {sum(c[f])} DS2 beats are mostly called N ({c[f][n]}; F Se "
                      f"{_p(pc['F']['se'])}%)")
     if short:
@@ -320,8 +319,8 @@ def inter_sections(root: Path) -> list[str]:
                       "those runs; the `-all` recipe trains on every DS1 record and keeps its "
                       "last epoch, see training.md §2):", ""] + table + [""]
     log = root / "models" / "ecg" / "ds2_log.json"
+    entries = json.loads(log.read_text())["evaluations"] if log.is_file() else []
     if log.is_file():
-        entries = json.loads(log.read_text())["evaluations"]
         L += [f"DS2 has been evaluated {len(entries)} time(s), each time for the configuration "
               "that was then best on the DS1 validation records (never chosen by its DS2 "
               "figure; `models/ecg/ds2_log.json`):", "",
@@ -336,6 +335,6 @@ def inter_sections(root: Path) -> list[str]:
             L.append(f"| {i} | {e['candidate']}{mark} | {_p(e['val_macro_f1_nsvf'])} | "
                      f"{_p(e['ds2_accuracy'])} | {_p(e['ds2_macro_f1_nsvf'])} |")
         L += [""] + ([" ".join(notes), ""] if notes else [])
-    L += shortfall(rep, cv, root / "models" / "ecg" / "ds2_log.json")
+    L += shortfall(rep, cv, entries)
     L += patient_section(root)
     return L

@@ -265,7 +265,11 @@ def beats_and_templates(signal: np.ndarray,
 def template_channel(signal: np.ndarray, samples: np.ndarray) -> np.ndarray:
     """(N, 1, 187) uint8 version-3 channel 2: each beat's deviation from the lower median of
     the previous TEMPLATE_BEATS beats (see the module docstring)."""
-    u, t = beats_and_templates(signal, samples)
+    return encode_deviation(*beats_and_templates(signal, samples))
+
+
+def encode_deviation(u: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """(N, 1, 187) uint8 channel 2 from beats_and_templates' (u, t)."""
     p = (t.max(axis=1) - t.min(axis=1))[:, None] if len(u) else np.zeros((0, 1), np.int64)
     q = 128 + (256 * (u - t) + p) // np.where(p > 0, 2 * p, 1)
     return np.where(p > 0, np.clip(q, 0, 255), 128).astype(np.uint8)[:, None, :]
@@ -428,11 +432,11 @@ def plot_template(folder: Path, record: int, out: Path) -> list[int]:
     signal, _ = ecg.read_lead(folder, record)
     samples, symbols = ecg.read_beats(folder, record)
     u, t = beats_and_templates(signal, samples)
-    ch = template_channel(signal, samples)[:, 0]
+    ch = encode_deviation(u, t)[:, 0]
     cls = np.array([ecg.SYMBOL_TO_CLASS[x] for x in symbols])
-    shown = [int(np.flatnonzero((cls == c) & (np.arange(len(cls)) >= TEMPLATE_BEATS))[0])
-             for c in range(len(ecg.CLASSES))
-             if np.any((cls == c) & (np.arange(len(cls)) >= TEMPLATE_BEATS))]
+    after = np.arange(len(cls)) >= TEMPLATE_BEATS
+    firsts = (np.flatnonzero((cls == c) & after) for c in range(len(ecg.CLASSES)))
+    shown = [int(i[0]) for i in firsts if len(i)]
     if not shown:
         raise DataError(f"record {record} has no beat after its first {TEMPLATE_BEATS}")
     ms = (np.arange(ecg.OUT_LEN) - ecg.OUT_LEN // 2) * 1000 * ecg.FACTOR / ecg.RAW_RATE

@@ -103,7 +103,7 @@ def test_version_2_channel_layout_and_preprocess() -> None:
     assert rhythm.version_of(rhythm.preprocess(1)) == 1
     assert rhythm.version_of({}) == 0
     with pytest.raises(DataError, match="unknown rhythm version"):
-        rhythm.features(np.array([1, 5, 9]), np.array([1, 1, 1]), version=4)
+        rhythm.features(np.array([1, 5, 9]), np.array([1, 1, 1]), version=5)
 
 
 def test_a_premature_beat_scores_below_one_and_its_pause_above() -> None:
@@ -250,6 +250,37 @@ def test_version_3_inputs_of_record_100() -> None:
     assert v3.inputs[:40, 2].tolist() == want
 
 
+def test_version_4_layout_and_rebuild_rules() -> None:
+    pre = rhythm.preprocess(4)
+    assert rhythm.version_of(pre) == 4 and rhythm.channels(4) == 2
+    assert pre["rhythm"]["template"]["channel"] == 0 and "(2, 187)" in pre["layout"]
+    # the scaled morphology window is not an input of version 4, so its scaling is not part of
+    # how the inputs are rebuilt; the window and block sums the template channel uses are
+    assert "scaling" not in pre and "resampling" in pre and "window_raw" in pre
+    # a version-4 bundle and a version-1/2 bundle have the same shape: only the preprocess
+    # tells them apart, and a version-4 preprocess with the morphology's scaling is refused
+    with pytest.raises(DataError, match="does not fit its rhythm version 4"):
+        rhythm.for_bundle({"channels": 3, "length": 187, "preprocess": pre}, "inter", "test")
+    bad = dict(pre, scaling=ecg.PREPROCESS["scaling"])
+    with pytest.raises(DataError, match="differs from the ECG preprocessing"):
+        rhythm.for_bundle({"channels": 2, "length": 187, "preprocess": bad}, "inter", "test")
+
+
+def test_version_4_inputs_of_record_100() -> None:
+    _data_or_skip()
+    v3 = rhythm.build("patient", "tune", record=100, rhythm=3)
+    v4 = rhythm.build("patient", "tune", record=100, rhythm=4)
+    assert v4.inputs.shape[1:] == (2, 187) and v4.inputs.dtype == np.uint8
+    # channel 0 = version 3's template channel (tested against the text above), channel 1 =
+    # the rhythm features; the absolute morphology is gone
+    assert (v4.inputs[:, 0] == v3.inputs[:, 2]).all() and (v4.inputs[:, 1] == v3.inputs[:, 1]).all()
+    assert not (v4.inputs[:, 0] == v3.inputs[:, 0]).all()
+    assert (v4.labels == v3.labels).all() and v4.preprocess["rhythm"]["version"] == 4
+    d = rhythm.for_bundle({"channels": 2, "length": 187, "preprocess": rhythm.preprocess(4)},
+                          "patient", "tune", record=100)
+    assert (d.inputs == v4.inputs).all()
+
+
 def test_patient_split_is_first_five_minutes_and_the_rest() -> None:
     tune = _data_or_skip()
     test = rhythm.build("patient", "test", record=100, rhythm=1)
@@ -287,7 +318,7 @@ def test_cli_dataset_with_model_and_patient_split(tmp_path: Path) -> None:
     from training.paths import REPO_ROOT
 
     model = REPO_ROOT / "models" / "ecg" / "model-inter.json"   # a bundle with the rhythm channel
-    assert rhythm.version_of(json.loads(model.read_text())["input"]["preprocess"]) == 3
+    assert rhythm.version_of(json.loads(model.read_text())["input"]["preprocess"]) == 4
 
     def ns(**kw: object) -> argparse.Namespace:
         d = dict(name="ecg", split="patient", part="test", record=100, model=model,
@@ -298,7 +329,7 @@ def test_cli_dataset_with_model_and_patient_split(tmp_path: Path) -> None:
     assert cli_dataset.run(ns()) == 0
     x = np.load(tmp_path / "out" / "inputs.npy")
     info = json.loads((tmp_path / "out" / "dataset.json").read_text())
-    assert x.shape[1:] == (3, 187) and info["split"] == "patient"
+    assert x.shape[1:] == (2, 187) and info["split"] == "patient"
     for kw, msg in ((dict(record=None), "needs --record"), (dict(part="train"), "tune and test"),
                     (dict(split="inter", part="tune"), "only with --split patient"),
                     (dict(name="eeg"), "ECG only"), (dict(seed=3), "--seed is not supported"),

@@ -161,3 +161,33 @@ def test_shortfall_names_only_the_missed_targets() -> None:
     text = shortfall(bad, {}, [])[0]
     assert "Still short of the targets: S sensitivity 40.0% (12 of 20 S beats called N" in text
     assert "V +P" not in text
+
+
+def test_shortfall_names_s_ppv_the_low_f1_classes_and_what_did_not_carry_over() -> None:
+    """A report with too many N beats called S names S +P; macro F1 names the classes holding
+    it down (F1 < 50 %), not a fixed one; the DS1-to-DS2 sentence on S appears only when the
+    committed candidate's cross-validation found clearly more S beats than DS2 did."""
+    import numpy as np
+
+    from training.ecg_tables import shortfall
+    from training.metrics import classification_report
+
+    classes = ["N", "S", "V", "F", "Q"]
+    y = np.repeat(np.arange(5), [100, 20, 20, 10, 1])
+    p = y.copy()
+    p[:30] = 1                                         # 30 N beats called S: S +P 40 %
+    p[140:150] = 0                                     # every F beat called N: F F1 0
+    rep = classification_report(y, p, 5, classes)
+    log = [{"candidate": "x"}]
+    cv = {"x@cv4": {"per_class": {"S": {"se": 0.95}}}}
+    text = shortfall(rep, cv, log)[0]
+    assert "S +P 40.0% (30 N beats called S)" in text
+    assert "held down by F (F1 0.0%, 10 of its 10 DS2 beats called N)" in text
+    assert "S sensitivity" not in text and "held down by S" not in text
+    assert "S detection is what carries over worst" not in text       # 95 % vs 100 %
+    p[100:110] = 0                                     # half the S beats missed: Se 50 %
+    rep = classification_report(y, p, 5, classes)
+    text = shortfall(rep, cv, log)[0]
+    assert "`x` found 95.0% of the S beats of DS1's cross-validation" in text
+    assert "and 50.0% of DS2's" in text
+    assert "carries over worst" not in shortfall(rep, {}, log)[0]

@@ -161,16 +161,17 @@ CARD_INTRO = {
             "V5), raw samples r-280..r+280 around the annotated R peak, decimated by 3 "
             "(block sums, 120 Hz), 187 samples, min-max scaled per beat to 0..255 with exact "
             "integer rounding; the bundle's `input.preprocess` has the exact formulas.",
-            "* **Rhythm channels** (inter-patient and patient bundles, input 3 x 187), version "
-            "3: nine features per beat, each over 20 samples of channel 1: seven ratios "
-            "(pre-RR, post-RR and local mean RR against the record's 5-minute running mean RR, "
-            "pre-RR against the local mean, post/pre RR, QRS peak-to-peak against its local and "
-            "5-minute means; 64 = ratio 1), the RR irregularity of the previous 8 beats and the "
-            "beat's prematurity in units of that irregularity (atrial fibrillation vs premature "
-            "S beats); channel 2 holds the beat's deviation from the median of the patient's "
-            "previous 16 beats (morphology against the patient's own template, 128 = no "
-            "deviation); only past beats and the next R peak are used (one beat of latency). "
-            "See docs/training.md §1.1a and `input.preprocess.rhythm`.",
+            "* **Rhythm inputs** (inter-patient and patient bundles, input 2 x 187), version "
+            "4: no min-max scaled window; channel 0 holds the beat's deviation from the "
+            "median of the patient's previous 16 beats (the window's block sums, baseline "
+            "removed, against the patient's own template, 128 = no deviation), channel 1 nine "
+            "features per beat, each over 20 samples: seven ratios (pre-RR, post-RR and local "
+            "mean RR against the record's 5-minute running mean RR, pre-RR against the local "
+            "mean, post/pre RR, QRS peak-to-peak against its local and 5-minute means; 64 = "
+            "ratio 1), the RR irregularity of the previous 8 beats and the beat's prematurity "
+            "in units of that irregularity (atrial fibrillation vs premature S beats); only "
+            "past beats and the next R peak are used (one beat of latency). See "
+            "docs/training.md §1.1a and `input.preprocess.rhythm`.",
             "* **Data licence**: MIT-BIH Arrhythmia Database (PhysioNet, ODC-By 1.0); cite Moody "
             "& Mark 2001 and Goldberger et al. 2000. The bundles hold derived weights only.",
             "* **Intended use**: a reference workload for the SparrowSNN RTL and golden model; "

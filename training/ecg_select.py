@@ -76,6 +76,13 @@ CANDIDATES: dict[str, TrainConfig] = {
                                              inputs="rhythm3", seed=2),
     "rhythm3-sqrt-warp-wd-seed3": BASE.with_(augment=("warp",), weight_decay=1e-3,
                                              inputs="rhythm3", seed=3),
+    # rhythm version 4: version 3 without the absolute morphology (template deviation + rhythm
+    # features only: nothing left of DS1's QRS shapes to memorise)
+    "rhythm4-sqrt-warp-wd": BASE.with_(augment=("warp",), weight_decay=1e-3, inputs="rhythm4"),
+    "rhythm4-sqrt-warp-wd-seed2": BASE.with_(augment=("warp",), weight_decay=1e-3,
+                                             inputs="rhythm4", seed=2),
+    "rhythm4-sqrt-warp-wd-seed3": BASE.with_(augment=("warp",), weight_decay=1e-3,
+                                             inputs="rhythm4", seed=3),
 }
 
 OUT = Path(__file__).resolve().parent.parent / "models" / "ecg" / "select.json"

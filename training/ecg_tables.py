@@ -91,7 +91,7 @@ def aami_lines(rep: dict) -> list[str]:
 
 #: recipes cross-validated with several seeds (candidates <recipe>, <recipe>-seed2, -seed3)
 SEED_RECIPES = ("rhythm-sqrt-warp-wd", "rhythm2-sqrt-warp-wd", "rhythm2-sqrt-warp-wd-all",
-                "rhythm3-sqrt-warp-wd")
+                "rhythm3-sqrt-warp-wd", "rhythm4-sqrt-warp-wd")
 SEED_SUFFIXES = ("", "-seed2", "-seed3")
 
 
@@ -124,6 +124,19 @@ def _seed_mean(select: dict, recipe: str) -> tuple[float, float] | None:
     return sum(got) / len(got), max(got) - min(got)
 
 
+#: the committed recipe's input versions in order, each with what changed (results.md prose)
+VERSION_STEPS = (
+    ("rhythm2-sqrt-warp-wd", ""),
+    ("rhythm3-sqrt-warp-wd", "Version 3's template channel (each beat against the median of "
+                             "the patient's previous 16 beats, training.md §1.1a) answers the "
+                             "memorising of DS1's 22 QRS shapes"),
+    ("rhythm4-sqrt-warp-wd", "Version 4 goes one step further and drops the absolute "
+                             "morphology channel, leaving the template deviation and the "
+                             "rhythm features (nothing of the training patients' QRS shapes "
+                             "is left to memorise)"),
+)
+
+
 def shortfall(rep: dict, cv: dict, ds2_log: list[dict]) -> list[str]:
     """The results page's paragraph on what lifted the inter-patient bundle, where it still
     falls short and what was tried; its figures come from the DS2 report `rep`, the
@@ -133,34 +146,44 @@ def shortfall(rep: dict, cv: dict, ds2_log: list[dict]) -> list[str]:
     pc = rep["per_class"]
     macro = aami_summary(rep)["macro_f1_nsvf"]
     valid = [e for e in ds2_log if not e.get("invalid")]
-    v2, v3 = _seed_mean(cv, "rhythm2-sqrt-warp-wd"), _seed_mean(cv, "rhythm3-sqrt-warp-wd")
     L = ["**What lifted it, where it falls short, what was tried.** The rhythm channel lifts "
          "the bundle above the always-N baseline and gives S a sensitivity (the "
          "morphology-only bundle of the first session had 85.65% and S Se 11.8% on DS2)."]
     last = {e["candidate"]: e for e in valid}
-    a, b = last.get("rhythm2-sqrt-warp-wd"), last.get("rhythm3-sqrt-warp-wd")
-    if v2 and v3 and a and b:
-        L[0] += (" Version 3's template channel (each beat against the median of the "
-                 "patient's previous 16 beats, training.md §1.1a) answers the memorising of "
-                 "DS1's 22 QRS shapes: inside DS1 it raised the three-seed mean of the "
-                 f"cross-validated macro F1 from {_p(v2[0])}% to {_p(v3[0])}% and narrowed the "
-                 f"seeds' spread from {_p(v2[1])} to {_p(v3[1])} points (tables above); its one "
-                 f"DS2 evaluation gave {_p(b['ds2_accuracy'])}% and macro F1 "
-                 f"{_p(b['ds2_macro_f1_nsvf'])}% where `{a['candidate']}` had "
-                 f"{_p(a['ds2_accuracy'])}% and {_p(a['ds2_macro_f1_nsvf'])}%.")
+    for (old, _), (new, what) in zip(VERSION_STEPS, VERSION_STEPS[1:]):
+        m_old, m_new = _seed_mean(cv, old), _seed_mean(cv, new)
+        a, b = last.get(old), last.get(new)
+        if not (m_old and m_new and a and b):
+            continue
+        L[0] += (f" {what}: inside DS1 it moved the three-seed mean of the cross-validated "
+                 f"macro F1 from {_p(m_old[0])}% to {_p(m_new[0])}% (seeds' spread "
+                 f"{_p(m_old[1])} → {_p(m_new[1])} points, tables above); its one DS2 "
+                 f"evaluation gave {_p(b['ds2_accuracy'])}% and macro F1 "
+                 f"{_p(b['ds2_macro_f1_nsvf'])}% where `{old}` had {_p(a['ds2_accuracy'])}% "
+                 f"and {_p(a['ds2_macro_f1_nsvf'])}%.")
     short = []
     if pc["S"]["se"] < 0.75:
         short.append(f"S sensitivity {_p(pc['S']['se'])}% ({c[s][n]} of {sum(c[s])} S beats "
                      f"called N, {c[s][v]} called V)")
+    if pc["S"]["ppv"] < 0.45:
+        short.append(f"S +P {_p(pc['S']['ppv'])}% ({c[n][s]} N beats called S)")
     if pc["V"]["ppv"] < 0.85:
         short.append(f"V +P {_p(pc['V']['ppv'])}% ({c[n][v]} N and {c[f][v]} F beats called "
                      "V)")
     if macro < 0.65:
-        short.append(f"macro F1 {_p(macro)}%, held down by F, "
-                     f"whose {sum(c[f])} DS2 beats are mostly called N ({c[f][n]}; F Se "
-                     f"{_p(pc['F']['se'])}%)")
+        low = sorted((pc[k]["f1"], k) for k in "SVF" if pc[k]["f1"] < 0.5)
+        short.append(f"macro F1 {_p(macro)}%" + (", held down by " + " and ".join(
+            f"{k} (F1 {_p(x)}%, {c[cls.index(k)][n]} of its {sum(c[cls.index(k)])} DS2 beats "
+            "called N)" for x, k in low) if low else ""))
     if short:
         L[0] += " Still short of the targets: " + "; ".join(short) + "."
+    now = valid[-1]["candidate"] if valid else None
+    fold = cv.get(f"{now}@cv4")
+    if fold and fold["per_class"]["S"]["se"] - pc["S"]["se"] > 0.1:
+        L[0] += (f" S detection is what carries over worst from DS1 to DS2: `{now}` found "
+                 f"{_p(fold['per_class']['S']['se'])}% of the S beats of DS1's "
+                 "cross-validation (each scored by a model that never saw its patient) and "
+                 f"{_p(pc['S']['se'])}% of DS2's.")
     L[0] += (" Tried before version 3, all selected on DS1 only: moderate class "
              "weights, undersampling N to a third, stronger weight decay, time-warp "
              "augmentation of the beat, baseline-ramp and noise augmentation, 10 QAT epochs, "

@@ -76,8 +76,8 @@ def render(root: Path = REPO_ROOT) -> str:
                  f"{m['train_seconds']} s ({m['threads']} thr) |")
     total = sum(m["train_seconds"] for m in ms)
     L += ["", f"Training the three took {total:.0f} s ({total / 60:.1f} min) in all on the "
-          "shared 2-core development machine (threads per bundle in the table), each beside "
-          "other jobs (`ecg-inter` beside three other trainings), so they overstate the cost on "
+          "shared 2-core development machine (threads per bundle in the table), each timed "
+          "when it was trained, some beside other jobs, so they can overstate the cost on "
           "an idle machine (`make train` on a quiet one: docs/training.md). Training is "
           "deterministic for a given thread count (two short runs with the "
           "same seed gave byte-identical bundles, and two full `eeg-inter` runs gave the same "

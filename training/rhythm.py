@@ -60,6 +60,12 @@ channel 2 = clip(128 + floor((256 (u_i[j] - t_i[j]) + p_i) / (2 p_i)), 0, 255) (
 deviation saturates), 128 everywhere when p_i = 0. A median over 16 beats ignores ectopic beats
 as long as fewer than half of the last 16 are ectopic. It uses beat i and earlier beats only.
 
+**Version 4** drops the absolute morphology: channel 0 is version 3's template deviation (same
+definition), channel 1 version 2's rhythm features; the input is (2, 187). The network then
+sees each beat only against this patient's own recent beats and rhythm, nothing it could
+memorise of the 22 training patients' QRS shapes (the ablation that chose it: docs/training.md
+§2). The warp augmentation of training acts on channel 0, here the deviation.
+
 Every version is rebuilt from a bundle's `input.preprocess.rhythm`.
 """
 
@@ -75,10 +81,10 @@ import numpy as np
 
 from training import DataError, ecg
 
-VERSIONS = (1, 2, 3)       # every caller names its version
+VERSIONS = (1, 2, 3, 4)     # every caller names its version
 SCALE = 64                 # ratio 1.0 -> 64
-BLOCKS = {1: 26, 2: 20, 3: 20}    # samples per feature in channel 1, per version
-N_FEATURES = {1: 7, 2: 9, 3: 9}
+BLOCKS = {1: 26, 2: 20, 3: 20, 4: 20}    # samples per feature in channel 1, per version
+N_FEATURES = {1: 7, 2: 9, 3: 9, 4: 9}
 TEMPLATE_BEATS = 16        # version 3: the template is the median of the previous 16 beats
 PREV_BEATS = 8             # version 2: the previous window (beats i-8..i-1)
 LOCAL_BEATS = 10
@@ -137,18 +143,29 @@ RHYTHM_V3 = dict(
         "encoding": "p = max_j t_i[j] - min_j t_i[j]; x[j] = clip(128 + floor((256*(u_i[j] - "
                     "t_i[j]) + p) / (2*p)), 0, 255); x = 128 everywhere if p == 0"})
 
-RHYTHMS = {1: RHYTHM, 2: RHYTHM_V2, 3: RHYTHM_V3}
+RHYTHM_V4 = dict(RHYTHM_V3, version=4, template=dict(RHYTHM_V3["template"], channel=0),
+                 morphology="none: the per-beat scaled window (channel 0 of versions 0-3) is "
+                            "not an input")
+
+RHYTHMS = {1: RHYTHM, 2: RHYTHM_V2, 3: RHYTHM_V3, 4: RHYTHM_V4}
 
 
 def channels(version: int) -> int:
     """Input channels of an ECG bundle with rhythm `version` (0: morphology only)."""
-    return 3 if version >= 3 else 2 if version else 1
+    return 3 if version == 3 else 2 if version else 1
 
 
 def preprocess(version: int) -> dict:
     """The `input.preprocess` of an ECG bundle with rhythm `version` (morphology + rhythm
-    channel; version 3 also the template channel)."""
+    channel; version 3 also the template channel; version 4 template + rhythm channel)."""
     pre = dict(ecg.PREPROCESS)
+    if version == 4:
+        del pre["scaling"]      # the scaled window is not an input
+        pre["layout"] = ("x shape (2, 187), uint8: channel 0 = deviation of the window's block "
+                         "sums from the recent template (see 'rhythm.template'), channel 1 = "
+                         "rhythm features (see 'rhythm')")
+        pre["rhythm"] = RHYTHMS[version]
+        return pre
     pre["layout"] = ("x shape (2, 187), uint8: channel 0 = the morphology window above, "
                      "channel 1 = rhythm features (see 'rhythm')")
     if version >= 3:
@@ -290,12 +307,15 @@ def channel(feats: np.ndarray, version: int) -> np.ndarray:
 
 def record_channel(folder: Path, record: int, version: int) -> tuple[np.ndarray, np.ndarray]:
     """(rhythm channels (N, C - 1, 187), R-peak samples) of one record's AAMI beats: channel 1
-    (and, from version 3, channel 2) of the input."""
+    (and, in version 3, channel 2) of the input; version 4: the whole input (template
+    deviation, rhythm features)."""
     signal, _ = ecg.read_lead(folder, record)
     samples, _ = ecg.read_beats(folder, record)
     ch = channel(features(samples, qrs_pp(signal, samples), version), version)
     if version >= 3:
         ch = np.concatenate([ch, template_channel(signal, samples)], axis=1)
+    if version == 4:
+        ch = ch[:, ::-1]        # channel 0 = template deviation, channel 1 = rhythm features
     return ch, samples
 
 
@@ -364,7 +384,8 @@ def build(split: str, part: str, record: int | None = None, *, rhythm: int,
           use_cache: bool = True, progress: bool = False) -> "datasets.Dataset":
     """ECG dataset of protocol `split` ('intra', 'inter' or 'patient' with `record`), with the
     rhythm channel(s) of version `rhythm` appended unless it is 0 / False (inputs (N, 2, 187),
-    version 3 (N, 3, 187); preprocess `preprocess(rhythm)`)."""
+    version 3 (N, 3, 187); version 4 replaces the morphology: (N, 2, 187); preprocess
+    `preprocess(rhythm)`)."""
     if rhythm and rhythm not in VERSIONS:
         raise DataError(f"unknown rhythm version {rhythm}")
     from training import datasets
@@ -388,7 +409,7 @@ def build(split: str, part: str, record: int | None = None, *, rhythm: int,
         ds = datasets.build("ecg", split, part, progress=progress, use_cache=use_cache)
     if rhythm:
         ch = _attach(ds, rhythm_pool(int(rhythm), use_cache, progress))
-        ds.inputs = np.concatenate([ds.inputs, ch], axis=1)
+        ds.inputs = ch if rhythm == 4 else np.concatenate([ds.inputs, ch], axis=1)
         ds.preprocess = preprocess(int(rhythm))
     if split == "patient":
         ds.preprocess = dict(ds.preprocess, patient={"record": record, "part": part,

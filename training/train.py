@@ -89,11 +89,11 @@ ECG_VAL_RECORDS = (116, 118, 124, 201, 215, 223)
 CONFIGS: dict[str, TrainConfig] = {
     "ecg-intra": TrainConfig("ecg-intra", "ecg", "intra", ECG_ARCH, "ecg-aami5-intra"),
     # chosen by python -m training.ecg_select (patient-wise validation inside DS1; rhythm
-    # version 3 on the three-seed mean of the DS1 cross-validation)
+    # version 4 on the three-seed mean of the DS1 cross-validation)
     "ecg-inter": TrainConfig("ecg-inter", "ecg", "inter", ECG_ARCH, "ecg-aami5-inter-rhythm",
                              epochs_float=20, epochs_qat=10, class_weight="sqrt",
                              weight_decay=1e-3, select="macro_f1_nsvf", val_by="records",
-                             val_records=ECG_VAL_RECORDS, inputs="rhythm3",
+                             val_records=ECG_VAL_RECORDS, inputs="rhythm4",
                              augment=("warp",), readout_offsets=True, threads=1),
     "eeg-inter": TrainConfig("eeg-inter", "eeg", "inter", EEG_ARCH, "eeg-bonn-e-vs-abcd",
                              epochs_float=100, epochs_qat=10, batch=64, val_by="source",
@@ -159,7 +159,7 @@ AUGMENTATIONS = {"sign": _aug_sign, "reverse": _aug_reverse, "scale": _aug_scale
 
 
 #: TrainConfig.inputs -> rhythm channel version (training/rhythm.py)
-INPUT_RHYTHM = {"rhythm": 1, "rhythm2": 2, "rhythm3": 3}
+INPUT_RHYTHM = {"rhythm": 1, "rhythm2": 2, "rhythm3": 3, "rhythm4": 4}
 
 
 def build_part(cfg: TrainConfig, part: str, progress: bool = False) -> datasets.Dataset:

@@ -191,3 +191,42 @@ def test_shortfall_names_s_ppv_the_low_f1_classes_and_what_did_not_carry_over() 
     assert "`x` found 95.0% of the S beats of DS1's cross-validation" in text
     assert "and 50.0% of DS2's" in text
     assert "carries over worst" not in shortfall(rep, {}, log)[0]
+
+
+def test_per_record_file_is_the_committed_bundle_on_ds2() -> None:
+    """models/ecg/model-inter.records.json is what the golden model gives the committed inter
+    bundle on each DS2 record (recomputed here), and its records add up to the metrics file."""
+    from training import DataError, ecg
+    from training.ecg_tables import RECORDS_FILE, per_record
+    from training.paths import REPO_ROOT
+
+    try:
+        got = per_record(REPO_ROOT)
+    except DataError as exc:
+        pytest.skip(f"data not available: {exc}")
+    assert got == json.loads((REPO_ROOT / RECORDS_FILE).read_text())
+    assert sorted(map(int, got["records"])) == sorted(ecg.DS2)
+
+
+def test_per_record_table_refuses_stale_or_inconsistent_files(tmp_path: Path) -> None:
+    """The results page's per-record table appears only for the bundle it was computed from
+    (a changed bundle turns it into "not yet computed"), and records that do not add up to the
+    DS2 confusion of the metrics file are an error, not a table."""
+    import shutil
+
+    from training.ecg_tables import RECORDS_FILE, record_section
+    from training.paths import REPO_ROOT
+
+    shutil.copytree(REPO_ROOT / "models", tmp_path / "models")
+    metrics = json.loads((tmp_path / "models/ecg/model-inter.metrics.json").read_text())
+    text = "\n".join(record_section(tmp_path, metrics))
+    assert "| 232 |" in text and "Not yet computed" not in text
+    rec = json.loads((tmp_path / RECORDS_FILE).read_text())
+    rec["records"]["232"][1][0] += 1                  # one more S beat called N in 232
+    (tmp_path / RECORDS_FILE).write_text(json.dumps(rec))
+    with pytest.raises(ValueError, match="do not add up"):
+        record_section(tmp_path, metrics)
+    bundle = tmp_path / "models/ecg/model-inter.json"
+    bundle.write_text(bundle.read_text().replace('"name":', '"name":"x","old_name":', 1))
+    text = "\n".join(record_section(tmp_path, metrics))
+    assert "Not yet computed for this bundle" in text and "| 232 |" not in text

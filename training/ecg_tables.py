@@ -2,7 +2,8 @@
 (training/results.py) and models/ecg/MODEL_CARD.md (training/card.py). Every figure comes from
 a committed file: models/ecg/model-inter.metrics.json (`sparrow train ecg-inter`),
 models/ecg/select.json (`python -m training.ecg_select`), models/ecg/patient/select.json and
-metrics.json (`python -m training.patient select|build`)."""
+metrics.json (`python -m training.patient select|build`), models/ecg/model-inter.records.json
+(`python -m training.ecg_tables records`: the inter bundle's DS2 confusion per record)."""
 
 from __future__ import annotations
 
@@ -253,9 +254,8 @@ def patient_section(root: Path) -> list[str]:
           "|---" * (len(rep["classes"]) + 1) + "|"]
     for name, row in zip(rep["classes"], rep["confusion"]):
         L.append(f"| **{name}** | " + " | ".join(str(v) for v in row) + " |")
-    L += ["", "| record | test beats | accuracy % |", "|---|---|---|"]
-    for rec, r in m["records"].items():
-        L.append(f"| {rec} | {r['n']} | {_p(r['accuracy'])} |")
+    L += [""] + record_rows({rec: r["confusion"] for rec, r in m["records"].items()},
+                            rep["classes"], "test beats")
     rtl = d / "rtl-summary.json"
     r = json.loads(rtl.read_text()) if rtl.is_file() else None
     if r is not None and r.get("bundles_sha256") != patient_bundles_sha256(d):
@@ -359,5 +359,114 @@ def inter_sections(root: Path) -> list[str]:
                      f"{_p(e['ds2_accuracy'])} | {_p(e['ds2_macro_f1_nsvf'])} |")
         L += [""] + ([" ".join(notes), ""] if notes else [])
     L += shortfall(rep, cv, entries)
+    L += record_section(root, m)
     L += patient_section(root)
     return L
+
+
+RECORDS_FILE = Path("models") / "ecg" / "model-inter.records.json"
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def per_record(root: Path) -> dict:
+    """The golden model's DS2 confusion matrix of the committed inter bundle, per DS2 record
+    (inputs in the bundle's own format), with the bundle's SHA-256."""
+    import numpy as np
+
+    from golden.bundle import load_bundle
+    from golden.model import infer
+    from training.rhythm import for_bundle
+
+    path = root / "models" / "ecg" / "model-inter.json"
+    bundle = json.loads(path.read_text())
+    test = for_bundle(bundle["input"], "inter", "test")
+    pred = infer(load_bundle(path), test.inputs, keep_outputs=False).classes
+    rec = test.meta["source"].astype(np.int64)
+    k = len(test.classes)
+    out = {}
+    for r in sorted(set(rec.tolist())):
+        m = rec == r
+        c = np.zeros((k, k), dtype=np.int64)
+        np.add.at(c, (test.labels[m], pred[m]), 1)
+        out[str(r)] = c.tolist()
+    return {"what": "golden-model confusion (rows true, columns predicted) of the inter-patient "
+                    "bundle on each DS2 record", "bundle": "models/ecg/model-inter.json",
+            "bundle_sha256": _sha256(path), "classes": list(test.classes), "records": out,
+            "command": "python -m training.ecg_tables records"}
+
+
+def record_rows(conf: dict[str, list[list[int]]], cls: list[str], beats: str) -> list[str]:
+    """Markdown table of per-record confusion matrices: beats, accuracy, and for S, V, F how
+    many there are, how many were found, and (S, V) how many N beats were called so."""
+    n, s, v, f = (cls.index(x) for x in "NSVF")
+    L = [f"| record | {beats} | accuracy % | S | S found | N → S | V | V found | N → V | F | "
+         "F found |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r, c in conf.items():
+        total = sum(map(sum, c))
+        acc = sum(c[i][i] for i in range(len(cls))) / total
+        L.append(f"| {r} | {total} | {_p(acc)} | {sum(c[s])} | {c[s][s]} | {c[n][s]} | "
+                 f"{sum(c[v])} | {c[v][v]} | {c[n][v]} | {sum(c[f])} | {c[f][f]} |")
+    return L
+
+
+def record_section(root: Path, metrics: dict) -> list[str]:
+    """Per-record DS2 table of the inter bundle: where its S and V errors sit. Says so instead
+    when the records file is missing or was made from another bundle."""
+    path = root / RECORDS_FILE
+    head = ["#### Per DS2 record", ""]
+    bundle = root / "models" / "ecg" / "model-inter.json"
+    if not path.is_file() or json.loads(path.read_text())["bundle_sha256"] != _sha256(bundle):
+        return head + ["Not yet computed for this bundle (`python -m training.ecg_tables "
+                       "records`).", ""]
+    d = json.loads(path.read_text())
+    cls = d["classes"]
+    n, s, v, f = (cls.index(x) for x in "NSVF")
+    conf = d["records"]
+    total = [[sum(c[i][j] for c in conf.values()) for j in range(len(cls))]
+             for i in range(len(cls))]
+    if total != metrics["test"]["confusion"]:
+        raise ValueError(f"{path}: the per-record confusions do not add up to the DS2 "
+                         "confusion of model-inter.metrics.json")
+    L = head + [f"`{d['command']}` (golden model; the rows add up to the confusion matrix "
+                "above). Found = called its own class; N → S and N → V are the false positives "
+                "that cost +P.", ""] + record_rows(conf, cls, "beats")
+    missed = sorted(((sum(c[s]) - c[s][s], r) for r, c in conf.items()), reverse=True)
+    all_missed = sum(x for x, _ in missed)
+    fp = sorted(((c[n][s] + c[n][v], r) for r, c in conf.items()), reverse=True)
+    all_fp = sum(x for x, _ in fp)
+    if all_missed:
+        top, r = missed[0]
+        rs = conf[r]
+        rest_s = sum(sum(c[s]) for k, c in conf.items() if k != r)
+        rest_hit = sum(c[s][s] for k, c in conf.items() if k != r)
+        L += ["", f"Record {r} holds {top} of the {all_missed} missed S beats ({sum(rs[s])} S "
+              f"beats, {rs[s][s]} found); without it S Se would be "
+              f"{_p(rest_hit / rest_s) if rest_s else '–'}% ({rest_hit} of {rest_s})."
+              + (f" The N beats called S or V come mostly from records "
+                 f"{', '.join(f'{r2} ({x})' for x, r2 in fp[:3])} of {all_fp}." if all_fp
+                 else "")]
+    return L + [""]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m training.ecg_tables records`: write models/ecg/model-inter.records.json."""
+    import argparse
+
+    from training.paths import REPO_ROOT
+
+    ap = argparse.ArgumentParser(prog="python -m training.ecg_tables", description=main.__doc__)
+    ap.add_argument("action", choices=["records"])
+    ap.parse_args(argv)
+    out = REPO_ROOT / RECORDS_FILE
+    out.write_text(json.dumps(per_record(REPO_ROOT), indent=1) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

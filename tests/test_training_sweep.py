@@ -230,3 +230,25 @@ def test_per_record_table_refuses_stale_or_inconsistent_files(tmp_path: Path) ->
     bundle.write_text(bundle.read_text().replace('"name":', '"name":"x","old_name":', 1))
     text = "\n".join(record_section(tmp_path, metrics))
     assert "Not yet computed for this bundle" in text and "| 232 |" not in text
+
+
+def test_per_record_figure(tmp_path: Path) -> None:
+    """The per-record figure draws the records that have S or V beats or false positives of
+    them, and refuses a file in which a class never occurs (an empty panel says nothing)."""
+    from training.ecg_tables import plot_records
+
+    z = [[0] * 5 for _ in range(5)]
+    a = [row[:] for row in z]
+    a[0][0], a[1][1], a[1][0], a[0][2] = 50, 3, 2, 4      # S found/missed, N called V
+    b = [row[:] for row in z]
+    b[0][0] = 40                                          # only N: drawn nowhere
+    c = [row[:] for row in z]
+    c[2][2] = 7
+    d = {"classes": ["N", "S", "V", "F", "Q"], "bundle": "x.json",
+         "records": {"100": a, "101": b, "102": c}}
+    out = tmp_path / "r.png"
+    assert plot_records(d, out) == ["100", "102"]
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    d["records"] = {"101": b, "102": c}
+    with pytest.raises(ValueError, match="no DS2 record has S beats"):
+        plot_records(d, tmp_path / "none.png")

@@ -365,6 +365,7 @@ def inter_sections(root: Path) -> list[str]:
 
 
 RECORDS_FILE = Path("models") / "ecg" / "model-inter.records.json"
+RECORDS_PNG = Path("models") / "ecg" / "model-inter.records.png"
 
 
 def _sha256(path: Path) -> str:
@@ -434,7 +435,10 @@ def record_section(root: Path, metrics: dict) -> list[str]:
                          "confusion of model-inter.metrics.json")
     L = head + [f"`{d['command']}` (golden model; the rows add up to the confusion matrix "
                 "above). Found = called its own class; N → S and N → V are the false positives "
-                "that cost +P.", ""] + record_rows(conf, cls, "beats")
+                "that cost +P.", ""]
+    if (root / RECORDS_PNG).is_file():
+        L += [f"![DS2 per record](../{RECORDS_PNG.as_posix()})", ""]
+    L += record_rows(conf, cls, "beats")
     missed = sorted(((sum(c[s]) - c[s][s], r) for r, c in conf.items()), reverse=True)
     all_missed = sum(x for x, _ in missed)
     fp = sorted(((c[n][s] + c[n][v], r) for r, c in conf.items()), reverse=True)
@@ -453,8 +457,48 @@ def record_section(root: Path, metrics: dict) -> list[str]:
     return L + [""]
 
 
+def plot_records(d: dict, out: Path) -> list[str]:
+    """PNG of a per-record file: for S and for V, each DS2 record's beats found and missed and
+    the N beats called so (the false positives). Returns the records drawn (those with any)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cls, conf = d["classes"], d["records"]
+    n = cls.index("N")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 6), dpi=100)
+    drawn: set[str] = set()
+    for ax, name in zip(axes, "SV"):
+        k = cls.index(name)
+        recs = [r for r, c in conf.items() if sum(c[k]) or c[n][k]]
+        if not recs:
+            raise ValueError(f"no DS2 record has {name} beats or N beats called {name}")
+        drawn.update(recs)
+        y = range(len(recs))
+        found = [conf[r][k][k] for r in recs]
+        missed = [sum(conf[r][k]) - conf[r][k][k] for r in recs]
+        fp = [conf[r][n][k] for r in recs]
+        ax.barh(y, found, color="C2", label=f"{name} found")
+        ax.barh(y, missed, left=found, color="C3", label=f"{name} missed")
+        ax.barh(y, [-x for x in fp], color="C1", label=f"N called {name}")
+        ax.axvline(0, color="0.3", lw=0.8)
+        ax.set_yticks(list(y), recs)
+        ax.invert_yaxis()
+        ax.set_xlabel(f"beats (left of 0: N beats called {name})")
+        ax.set_title(f"{name}: found {sum(found)} of {sum(found) + sum(missed)}, "
+                     f"{sum(fp)} N called {name}", fontsize=10)
+        ax.legend(fontsize=8, loc="best")
+    fig.suptitle(f"{d['bundle']} on DS2, per record (golden model)", fontsize=11)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return sorted(drawn)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m training.ecg_tables records`: write models/ecg/model-inter.records.json."""
+    """`python -m training.ecg_tables records`: write models/ecg/model-inter.records.json and
+    its figure model-inter.records.png."""
     import argparse
 
     from training.paths import REPO_ROOT
@@ -463,8 +507,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("action", choices=["records"])
     ap.parse_args(argv)
     out = REPO_ROOT / RECORDS_FILE
-    out.write_text(json.dumps(per_record(REPO_ROOT), indent=1) + "\n")
-    print(f"wrote {out}")
+    d = per_record(REPO_ROOT)
+    out.write_text(json.dumps(d, indent=1) + "\n")
+    plot_records(d, REPO_ROOT / RECORDS_PNG)
+    print(f"wrote {out} and {REPO_ROOT / RECORDS_PNG}")
     return 0
 
 

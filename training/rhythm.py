@@ -443,9 +443,9 @@ def for_bundle(bundle_input: dict, split: str, part: str, record: int | None = N
 
 
 def plot_template(folder: Path, record: int, out: Path) -> list[int]:
-    """PNG of version 3's template channel on one record: for the first beat of each class
-    after the first TEMPLATE_BEATS beats, the beat and its template (top) and channel 2
-    (bottom). Returns the beat indices shown."""
+    """PNG of the template channel (version 3's channel 2, version 4's channel 0) on one
+    record: for the first beat of each class after the first TEMPLATE_BEATS beats, the beat and
+    its template (top) and the channel (bottom). Returns the beat indices shown."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -473,10 +473,11 @@ def plot_template(folder: Path, record: int, out: Path) -> list[int]:
         bot.axhline(128, color="0.7", lw=0.8)
         bot.set_ylim(-5, 260)
         bot.set_xlabel("ms from the R peak")
-    axes[0][0].set_ylabel("block sums − median (ADC units)")
-    axes[1][0].set_ylabel("input channel 2 (uint8)")
+    axes[0][0].set_ylabel("block sums − median (ADC)")
+    axes[1][0].set_ylabel("template channel (uint8)")
     axes[0][0].legend(fontsize=7, loc="upper left")
-    fig.suptitle("Rhythm version 3: each beat against the patient's own recent template",
+    fig.suptitle("Each beat against the patient's own recent template (the template channel: "
+                 "channel 2 of rhythm version 3, channel 0 of version 4)",
                  fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)

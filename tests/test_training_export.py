@@ -150,3 +150,18 @@ def test_committed_bundle_records_its_configuration(rel: str) -> None:
                                  torch_version=info["torch"]),
                  "n_weights": info["n_weights"]}
     assert list(info.items()) == list(want_info.items())
+
+
+def test_inter_metrics_are_what_sparrow_train_writes() -> None:
+    """The inter bundle's metrics file is the one `sparrow train ecg-inter` (and so `make
+    train`) writes, whichever of it and `ecg_select --finalize` made it: the same command, the
+    validation block with every score of train() (none unknown) and the readout offsets that
+    the bundle records."""
+    m = json.loads((REPO_ROOT / "models/ecg/model-inter.metrics.json").read_text())
+    bundle = json.loads((REPO_ROOT / "models/ecg/model-inter.json").read_text())
+    assert m["command"] == "sparrow train ecg-inter"
+    assert list(m["val"]) == ["metric", "float_best", "folded_before_qat", "qat_best",
+                              "after_readout_offsets", "readout_offsets"]
+    assert all(v is not None for v in m["val"].values())
+    assert m["val"]["readout_offsets"] == bundle["training"]["readout_offsets"]
+    assert m["val"]["after_readout_offsets"] >= m["val"]["qat_best"]   # offsets never hurt

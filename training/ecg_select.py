@@ -136,7 +136,8 @@ def run_candidate(name: str, cfg: TrainConfig, threads: int,
     ds = build_part(cfg, "train")
     y, pred = _validate(rep["net"], ds, cfg.val_records)
     return {**_figures(name, cfg, y, pred, ds.classes), "val_records": list(cfg.val_records),
-            "history": rep["history"], "train_seconds": rep["train_seconds"]}
+            "history": rep["history"], "train_seconds": rep["train_seconds"],
+            "folded_before_qat": rep["val"]["folded_before_qat"]}
 
 
 def run_cv(name: str, cfg: TrainConfig, threads: int, folds=FOLDS) -> dict:
@@ -221,17 +222,18 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     report = {"config": {**cfg.__dict__, "threads": 1}, "train_examples": n_train,
               "val_examples": int(val.sum()), "train_seconds": res["train_seconds"],
               "val": {"metric": cfg.select, "float_best": max(fl) if fl else None,
-                      "folded_before_qat": None, "qat_best": max(qa) if qa else None,
-                      "after_readout_offsets": None if val_after is None else
-                      aami_summary(val_after)["macro_f1_nsvf"],
-                      "readout_offsets": None if off is None else off.tolist(),
-                      **({} if has_val else {"protocol": res["protocol"],
-                                             "cv_macro_f1_nsvf": res["macro_f1_nsvf"]})}}
+                      "folded_before_qat": res.get("folded_before_qat"),
+                      "qat_best": max(qa) if qa else None,
+                      # train()'s keys: offsets only when chosen, the CV when there are none
+                      **({"after_readout_offsets": aami_summary(val_after)["macro_f1_nsvf"],
+                          "readout_offsets": off.tolist()} if has_val else
+                         {"protocol": res["protocol"],
+                          "cv_macro_f1_nsvf": res["macro_f1_nsvf"]})}}
     stem = out.with_suffix("")
     write_metrics(Path(f"{stem}.metrics.json"), "ecg-inter", report, bundle, out, rep,
-                  "sparrow train ecg-inter --threads 1")
+                  "sparrow train ecg-inter")
     plot_confusion(rep, Path(f"{stem}.confusion.png"),
-                   title=f"{bundle['name']} (golden model, DS2)")
+                   title=f"{bundle['name']} (golden model, test part)")
     log_path = out.parent / "ds2_log.json"       # every DS2 evaluation, in order
     log = json.loads(log_path.read_text()) if log_path.is_file() else {
         "what": "every evaluation of an inter-patient ECG configuration on DS2, in order",

@@ -368,14 +368,19 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
                                f"{cfg.name} qat", progress, history)
     if cfg.keep == "last" or best_q >= folded_score:
         net.load_state_dict(state)
-    offsets = None
+    offsets, after = None, None
     if cfg.readout_offsets:
         offsets = choose_offsets(net.deployed(xv)[1], yv, cfg.select)
         apply_offsets(net, offsets)
+        after = _val_score(net, xv, yv, cfg)
     train_seconds = time.time() - t0
+    # the same "val" block as `ecg_select --finalize` writes for the same bundle
     report: dict = {"config": asdict(cfg), "n_weights": net.n_weights(),
                     "val": {"metric": cfg.select, "float_best": best_f,
-                            "folded_before_qat": folded_score, "qat_best": best_q},
+                            "folded_before_qat": folded_score, "qat_best": best_q,
+                            **({"after_readout_offsets": after,
+                                "readout_offsets": offsets.tolist()} if cfg.readout_offsets
+                               else {})},
                     "train_examples": int(len(x)), "val_examples": int(len(xv)),
                     "readout_offsets": None if offsets is None else offsets.tolist(),
                     "history": history, "train_seconds": round(train_seconds, 1)}

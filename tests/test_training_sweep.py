@@ -252,3 +252,29 @@ def test_per_record_figure(tmp_path: Path) -> None:
     d["records"] = {"101": b, "102": c}
     with pytest.raises(ValueError, match="no DS2 record has S beats"):
         plot_records(d, tmp_path / "none.png")
+
+
+def test_unseen_s_sentence_counts_records_whose_tune_part_has_no_s() -> None:
+    """The patient section names the records whose first 5 minutes hold no S beat but whose
+    test part does, with their share of the missed S beats and S Se over the others; nothing
+    when every such record showed S while tuning, or for metrics without tune_counts."""
+    from training.ecg_tables import unseen_s
+
+    cls = ["N", "S", "V", "F", "Q"]
+
+    def rec(tune_s: int, s_total: int, s_found: int) -> dict:
+        c = [[0] * 5 for _ in range(5)]
+        c[0][0] = 100
+        c[1][1], c[1][0] = s_found, s_total - s_found
+        return {"confusion": c, "tune_counts": [50, tune_s, 0, 0, 0]}
+
+    records = {"100": rec(3, 40, 36), "101": rec(0, 10, 1), "102": rec(0, 0, 0)}
+    text = unseen_s(records, cls)[1]
+    assert text.startswith("Record 101 shows no S beat in its first 5 minutes but has 10 in "
+                           "its test part")
+    assert "it holds 9 of the 13 missed S beats" in text
+    assert "S Se is 90.0% (36 of 40)" in text
+    records["101"]["tune_counts"][1] = 2
+    assert unseen_s(records, cls) == []
+    del records["100"]["tune_counts"]
+    assert unseen_s(records, cls) == []

@@ -256,6 +256,7 @@ def patient_section(root: Path) -> list[str]:
         L.append(f"| **{name}** | " + " | ".join(str(v) for v in row) + " |")
     L += [""] + record_rows({rec: r["confusion"] for rec, r in m["records"].items()},
                             rep["classes"], "test beats")
+    L += unseen_s(m["records"], rep["classes"])
     rtl = d / "rtl-summary.json"
     r = json.loads(rtl.read_text()) if rtl.is_file() else None
     if r is not None and r.get("bundles_sha256") != patient_bundles_sha256(d):
@@ -413,6 +414,36 @@ def record_rows(conf: dict[str, list[list[int]]], cls: list[str], beats: str) ->
         L.append(f"| {r} | {total} | {_p(acc)} | {sum(c[s])} | {c[s][s]} | {c[n][s]} | "
                  f"{sum(c[v])} | {c[v][v]} | {c[n][v]} | {sum(c[f])} | {c[f][f]} |")
     return L
+
+
+def unseen_s(records: dict, cls: list[str]) -> list[str]:
+    """Patient protocol: the sentence on S beats of records whose tune part (first 5 minutes)
+    has none, which tuning cannot have learnt ([] when every record showed S, or the metrics
+    predate tune_counts)."""
+    s = cls.index("S")
+    if not all("tune_counts" in r for r in records.values()):
+        return []
+    missed = {rec: sum(r["confusion"][s]) - r["confusion"][s][s] for rec, r in records.items()}
+    unseen = [rec for rec, r in records.items()
+              if r["tune_counts"][s] == 0 and sum(r["confusion"][s]) > 0]
+    total_missed = sum(missed.values())
+    if not unseen or not total_missed:
+        return []
+    u_missed = sum(missed[r] for r in unseen)
+    n_s = sum(sum(r["confusion"][s]) for r in records.values())
+    u_s = sum(sum(records[r]["confusion"][s]) for r in unseen)
+    found = sum(r["confusion"][s][s] for r in records.values())
+    u_found = sum(records[r]["confusion"][s][s] for r in unseen)
+    rest = n_s - u_s
+    one = len(unseen) == 1
+    head = (f"Record {unseen[0]} shows no S beat in its first 5 minutes but has {u_s} in its "
+            "test part: tuning never saw one of its S beats, and it holds" if one else
+            f"{len(unseen)} records ({', '.join(unseen)}) show no S beat in their first 5 "
+            f"minutes but have {u_s} in their test part: tuning never saw an S beat of theirs, "
+            "and they hold")
+    return ["", f"{head} {u_missed} of the {total_missed} missed S beats. Over the other "
+            f"records S Se is {_p((found - u_found) / rest) if rest else '–'}% "
+            f"({found - u_found} of {rest})."]
 
 
 def record_section(root: Path, metrics: dict) -> list[str]:

@@ -158,6 +158,7 @@ def run_protocol(base: dict, records: list[int], get_part, common: tuple[np.ndar
     for rec in records:
         xt, yt = get_part(rec, "tune")
         xs, ysr = get_part(rec, "test")
+        own = np.bincount(yt, minlength=len(classes)).tolist()   # the patient's own tune beats
         if cfg.common:
             xt = np.concatenate([xt, common[0]])
             yt = np.concatenate([yt, common[1]])
@@ -166,7 +167,8 @@ def run_protocol(base: dict, records: list[int], get_part, common: tuple[np.ndar
         b["patient"]["record"] = rec
         pred = _predict(b, xs)
         r = classification_report(ysr, pred, len(classes), classes)
-        per[rec] = {"n": r["n"], "accuracy": r["accuracy"], "confusion": r["confusion"]}
+        per[rec] = {"n": r["n"], "accuracy": r["accuracy"], "confusion": r["confusion"],
+                    "tune_counts": own}
         ys.append(ysr)
         ps.append(pred)
         if keep:

@@ -178,7 +178,8 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     from training.paths import REPO_ROOT
     from training.qnn import QNet
     from training.rhythm import for_bundle
-    from training.train import CONFIGS, DEFAULT_OUTPUTS, choose_offsets, training_info
+    from training.train import (CONFIGS, DEFAULT_OUTPUTS, choose_offsets, training_info,
+                                val_block)
 
     # readout offsets are chosen on the validation records; a candidate trained on every DS1
     # record has none and goes without (its cross-validation is its validation figure)
@@ -221,14 +222,12 @@ def finalize(name: str, bundle_dir: Path, select_path: Path = OUT,
     qa = [h["val_macro_f1_nsvf"] for h in hist if h["phase"].endswith("qat")]
     report = {"config": {**cfg.__dict__, "threads": 1}, "train_examples": n_train,
               "val_examples": int(val.sum()), "train_seconds": res["train_seconds"],
-              "val": {"metric": cfg.select, "float_best": max(fl) if fl else None,
-                      "folded_before_qat": res.get("folded_before_qat"),
-                      "qat_best": max(qa) if qa else None,
-                      # train()'s keys: offsets only when chosen, the CV when there are none
-                      **({"after_readout_offsets": aami_summary(val_after)["macro_f1_nsvf"],
-                          "readout_offsets": off.tolist()} if has_val else
-                         {"protocol": res["protocol"],
-                          "cv_macro_f1_nsvf": res["macro_f1_nsvf"]})}}
+              "val": {**val_block(cfg, max(fl) if fl else None, res.get("folded_before_qat"),
+                                  max(qa) if qa else None, off,
+                                  aami_summary(val_after)["macro_f1_nsvf"] if has_val else None),
+                      # without validation records, the cross-validation is the figure
+                      **({} if has_val else {"protocol": res["protocol"],
+                                             "cv_macro_f1_nsvf": res["macro_f1_nsvf"]})}}
     stem = out.with_suffix("")
     write_metrics(Path(f"{stem}.metrics.json"), "ecg-inter", report, bundle, out, rep,
                   "sparrow train ecg-inter")

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from training.card import pct
+from training.checksums import sha256_file
 from training.metrics import aami_summary
 
 #: Published MIT-BIH results. Inter-patient: DS1 -> DS2 (de Chazal 2004 split, paced records
@@ -222,7 +223,7 @@ def patient_bundles_sha256(d: Path) -> str:
     files = sorted(f for f in d.glob("*.json") if f.stem == "base" or f.stem.isdigit())
     h = hashlib.sha256()
     for f in files:
-        h.update(f"{f.name}\0{hashlib.sha256(f.read_bytes()).hexdigest()}\n".encode())
+        h.update(f"{f.name}\0{sha256_file(f)}\n".encode())
     return h.hexdigest()
 
 
@@ -369,12 +370,6 @@ RECORDS_FILE = Path("models") / "ecg" / "model-inter.records.json"
 RECORDS_PNG = Path("models") / "ecg" / "model-inter.records.png"
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def per_record(root: Path) -> dict:
     """The golden model's DS2 confusion matrix of the committed inter bundle, per DS2 record
     (inputs in the bundle's own format), with the bundle's SHA-256."""
@@ -382,23 +377,21 @@ def per_record(root: Path) -> dict:
 
     from golden.bundle import load_bundle
     from golden.model import infer
+    from training.metrics import classification_report
     from training.rhythm import for_bundle
 
     path = root / "models" / "ecg" / "model-inter.json"
     bundle = json.loads(path.read_text())
     test = for_bundle(bundle["input"], "inter", "test")
-    pred = infer(load_bundle(path), test.inputs, keep_outputs=False).classes
+    pred = infer(load_bundle(bundle), test.inputs, keep_outputs=False).classes
     rec = test.meta["source"].astype(np.int64)
     k = len(test.classes)
-    out = {}
-    for r in sorted(set(rec.tolist())):
-        m = rec == r
-        c = np.zeros((k, k), dtype=np.int64)
-        np.add.at(c, (test.labels[m], pred[m]), 1)
-        out[str(r)] = c.tolist()
+    out = {str(r): classification_report(test.labels[rec == r], pred[rec == r], k,
+                                         test.classes)["confusion"]
+           for r in sorted(set(rec.tolist()))}
     return {"what": "golden-model confusion (rows true, columns predicted) of the inter-patient "
                     "bundle on each DS2 record", "bundle": "models/ecg/model-inter.json",
-            "bundle_sha256": _sha256(path), "classes": list(test.classes), "records": out,
+            "bundle_sha256": sha256_file(path), "classes": list(test.classes), "records": out,
             "command": "python -m training.ecg_tables records"}
 
 
@@ -416,6 +409,13 @@ def record_rows(conf: dict[str, list[list[int]]], cls: list[str], beats: str) ->
     return L
 
 
+def _s_se_without(conf: dict[str, list[list[int]]], drop: list[str], s: int) -> str:
+    """'X% (found of total)': S sensitivity over the records of `conf` not in `drop`."""
+    rest = [c for r, c in conf.items() if r not in drop]
+    total, found = sum(sum(c[s]) for c in rest), sum(c[s][s] for c in rest)
+    return f"{_p(found / total) if total else '–'}% ({found} of {total})"
+
+
 def unseen_s(records: dict, cls: list[str]) -> list[str]:
     """Patient protocol: the sentence on S beats of records whose tune part (first 5 minutes)
     has none, which tuning cannot have learnt ([] when every record showed S, or the metrics
@@ -430,11 +430,8 @@ def unseen_s(records: dict, cls: list[str]) -> list[str]:
     if not unseen or not total_missed:
         return []
     u_missed = sum(missed[r] for r in unseen)
-    n_s = sum(sum(r["confusion"][s]) for r in records.values())
     u_s = sum(sum(records[r]["confusion"][s]) for r in unseen)
-    found = sum(r["confusion"][s][s] for r in records.values())
-    u_found = sum(records[r]["confusion"][s][s] for r in unseen)
-    rest = n_s - u_s
+    conf = {rec: r["confusion"] for rec, r in records.items()}
     one = len(unseen) == 1
     head = (f"Record {unseen[0]} shows no S beat in its first 5 minutes but has {u_s} in its "
             "test part: tuning never saw one of its S beats, and it holds" if one else
@@ -442,8 +439,7 @@ def unseen_s(records: dict, cls: list[str]) -> list[str]:
             f"minutes but have {u_s} in their test part: tuning never saw an S beat of theirs, "
             "and they hold")
     return ["", f"{head} {u_missed} of the {total_missed} missed S beats. Over the other "
-            f"records S Se is {_p((found - u_found) / rest) if rest else '–'}% "
-            f"({found - u_found} of {rest})."]
+            f"records S Se is {_s_se_without(conf, unseen, s)}."]
 
 
 def record_section(root: Path, metrics: dict) -> list[str]:
@@ -451,11 +447,10 @@ def record_section(root: Path, metrics: dict) -> list[str]:
     when the records file is missing or was made from another bundle."""
     path = root / RECORDS_FILE
     head = ["#### Per DS2 record", ""]
-    bundle = root / "models" / "ecg" / "model-inter.json"
-    if not path.is_file() or json.loads(path.read_text())["bundle_sha256"] != _sha256(bundle):
+    d = json.loads(path.read_text()) if path.is_file() else None
+    if d is None or d["bundle_sha256"] != sha256_file(root / "models/ecg/model-inter.json"):
         return head + ["Not yet computed for this bundle (`python -m training.ecg_tables "
                        "records`).", ""]
-    d = json.loads(path.read_text())
     cls = d["classes"]
     n, s, v, f = (cls.index(x) for x in "NSVF")
     conf = d["records"]
@@ -477,11 +472,9 @@ def record_section(root: Path, metrics: dict) -> list[str]:
     if all_missed:
         top, r = missed[0]
         rs = conf[r]
-        rest_s = sum(sum(c[s]) for k, c in conf.items() if k != r)
-        rest_hit = sum(c[s][s] for k, c in conf.items() if k != r)
         L += ["", f"Record {r} holds {top} of the {all_missed} missed S beats ({sum(rs[s])} S "
               f"beats, {rs[s][s]} found); without it S Se would be "
-              f"{_p(rest_hit / rest_s) if rest_s else '–'}% ({rest_hit} of {rest_s})."
+              f"{_s_se_without(conf, [r], s)}."
               + (f" The N beats called S or V come mostly from records "
                  f"{', '.join(f'{r2} ({x})' for x, r2 in fp[:3])} of {all_fp}." if all_fp
                  else "")]

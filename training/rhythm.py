@@ -150,6 +150,18 @@ RHYTHM_V4 = dict(RHYTHM_V3, version=4, template=dict(RHYTHM_V3["template"], chan
 RHYTHMS = {1: RHYTHM, 2: RHYTHM_V2, 3: RHYTHM_V3, 4: RHYTHM_V4}
 
 
+_TWO = ("x shape (2, 187), uint8: channel 0 = the morphology window above, channel 1 = rhythm "
+        "features (see 'rhythm')")
+#: `input.preprocess.layout` per rhythm version
+LAYOUTS = {1: _TWO, 2: _TWO,
+           3: "x shape (3, 187), uint8: channel 0 = the morphology window above, channel 1 = "
+              "rhythm features (see 'rhythm'), channel 2 = deviation from the recent template "
+              "(see 'rhythm.template')",
+           4: "x shape (2, 187), uint8: channel 0 = deviation of the window's block sums from "
+              "the recent template (see 'rhythm.template'), channel 1 = rhythm features (see "
+              "'rhythm')"}
+
+
 def channels(version: int) -> int:
     """Input channels of an ECG bundle with rhythm `version` (0: morphology only)."""
     return 3 if version == 3 else 2 if version else 1
@@ -161,17 +173,7 @@ def preprocess(version: int) -> dict:
     pre = dict(ecg.PREPROCESS)
     if version == 4:
         del pre["scaling"]      # the scaled window is not an input
-        pre["layout"] = ("x shape (2, 187), uint8: channel 0 = deviation of the window's block "
-                         "sums from the recent template (see 'rhythm.template'), channel 1 = "
-                         "rhythm features (see 'rhythm')")
-        pre["rhythm"] = RHYTHMS[version]
-        return pre
-    pre["layout"] = ("x shape (2, 187), uint8: channel 0 = the morphology window above, "
-                     "channel 1 = rhythm features (see 'rhythm')")
-    if version >= 3:
-        pre["layout"] = ("x shape (3, 187), uint8: channel 0 = the morphology window above, "
-                         "channel 1 = rhythm features (see 'rhythm'), channel 2 = deviation "
-                         "from the recent template (see 'rhythm.template')")
+    pre["layout"] = LAYOUTS[version]
     pre["rhythm"] = RHYTHMS[version]
     return pre
 

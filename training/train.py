@@ -374,13 +374,8 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
         apply_offsets(net, offsets)
         after = _val_score(net, xv, yv, cfg)
     train_seconds = time.time() - t0
-    # the same "val" block as `ecg_select --finalize` writes for the same bundle
     report: dict = {"config": asdict(cfg), "n_weights": net.n_weights(),
-                    "val": {"metric": cfg.select, "float_best": best_f,
-                            "folded_before_qat": folded_score, "qat_best": best_q,
-                            **({"after_readout_offsets": after,
-                                "readout_offsets": offsets.tolist()} if cfg.readout_offsets
-                               else {})},
+                    "val": val_block(cfg, best_f, folded_score, best_q, offsets, after),
                     "train_examples": int(len(x)), "val_examples": int(len(xv)),
                     "readout_offsets": None if offsets is None else offsets.tolist(),
                     "history": history, "train_seconds": round(train_seconds, 1)}
@@ -403,6 +398,18 @@ def train(cfg: TrainConfig, out: Path | None = None, progress: bool = True,
         report["bundle_bytes"] = out.stat().st_size
     report["net"] = net
     return report
+
+
+def val_block(cfg: TrainConfig, float_best: float | None, folded: float | None,
+              qat_best: float | None, offsets: np.ndarray | None,
+              after: float | None) -> dict:
+    """The "val" block of a training report, written by train() and by `ecg_select
+    --finalize` for the same bundle: the validation score after the float phase, BN folding and
+    QAT, and with readout offsets, the offsets and the score after them."""
+    return {"metric": cfg.select, "float_best": float_best, "folded_before_qat": folded,
+            "qat_best": qat_best,
+            **({"after_readout_offsets": after, "readout_offsets": offsets.tolist()}
+               if cfg.readout_offsets else {})}
 
 
 def training_info(cfg: TrainConfig, data_seed: int, classes: list[str], *,
